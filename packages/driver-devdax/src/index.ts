@@ -1,0 +1,6 @@
+/**
+ * @packageDocumentation
+ * `@dcd/driver-devdax`. The region driver itself lands with its issue; this package already builds,
+ * tests and documents inside the workspace so that adding the driver is a matter of `src/`.
+ */
+export {};
