@@ -27,6 +27,7 @@ export const ERRNO = {
   ERANGE: "Numerical result out of range",
   ENOSYS: "Function not implemented",
   ENOTEMPTY: "Directory not empty",
+  ELOOP: "Too many levels of symbolic links",
   ENODATA: "No data available",
   ETIMEDOUT: "Connection timed out",
   EOPNOTSUPP: "Operation not supported",

@@ -7,3 +7,5 @@ export * from "./errors.js";
 export * from "./lifecycle/disposable.js";
 export { leakTracker, LeakTracker, type LiveResource } from "./lifecycle/leak-tracker.js";
 export * from "./time/clock.js";
+export * from "./uuid.js";
+export * from "./sysfs/index.js";

@@ -1,0 +1,2 @@
+export * from "./sysfs-tree.js";
+export * from "./attributes.js";

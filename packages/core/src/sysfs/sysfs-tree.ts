@@ -1,0 +1,320 @@
+/**
+ * A kernfs-like tree: directories, attribute files with show/store callbacks, and symlinks.
+ *
+ * It is the one place dcd's sysfs contract is enforced, so that every file behaves like the
+ * kernel's: a read ends with a newline; a write has one trailing newline stripped (what `echo`
+ * adds) before the attribute's store sees it; a store either applies completely or throws, and
+ * the error carries an errno code and names the path and the bad value; read-only and write-only
+ * files refuse the other operation with EACCES. Paths are absolute ("/sys/bus/cxl/devices/mem0")
+ * and symlinks in them are followed as the VFS does, so `/sys/bus/cxl/devices/mem0/size` reads the
+ * same attribute as the device's canonical path under `/sys/devices`.
+ */
+import { DcdError, errno } from "../errors.js";
+
+/** How an attribute shows and stores its value. */
+export interface AttributeSpec {
+  /** The value, with or without a trailing newline (the tree adds one when missing). */
+  show?(): string;
+  /** Apply `value` (one trailing newline already stripped) or throw a {@link DcdError}. */
+  store?(value: string): void;
+  /** Permission bits; defaults to 0444 (show only), 0200 (store only) or 0644 (both). */
+  mode?: number;
+}
+
+/** What a path names, without following a final symlink. */
+export type SysfsNodeType = "dir" | "file" | "link";
+
+/** `stat`-like facts about one entry. */
+export interface SysfsStat {
+  readonly type: SysfsNodeType;
+  /** Permission bits (0755 for directories, 0777 for links). */
+  readonly mode: number;
+}
+
+/** One entry met by {@link SysfsTree.walk}. */
+export interface SysfsEntry extends SysfsStat {
+  readonly path: string;
+  /** For links: the target, relative to the link's directory (as `readlink` prints it). */
+  readonly target?: string;
+}
+
+interface DirNode {
+  readonly kind: "dir";
+  readonly children: Map<string, Node>;
+}
+interface FileNode {
+  readonly kind: "file";
+  readonly spec: AttributeSpec;
+  readonly mode: number;
+}
+interface LinkNode {
+  readonly kind: "link";
+  /** Absolute target path, as components. */
+  readonly target: readonly string[];
+}
+type Node = DirNode | FileNode | LinkNode;
+
+const MAX_LINK_DEPTH = 40; // the VFS's MAXSYMLINKS
+
+function newDir(): DirNode {
+  return { kind: "dir", children: new Map() };
+}
+
+/** Split an absolute path into components, refusing relative paths. */
+function components(path: string): string[] {
+  if (!path.startsWith("/")) throw errno("EINVAL", `sysfs: '${path}' is not an absolute path`, { detail: { path } });
+  return path.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+function join(parts: readonly string[]): string {
+  return "/" + parts.join("/");
+}
+
+/** The default permission bits of an attribute, as `__ATTR_RO`/`__ATTR_WO`/`__ATTR_RW` give them. */
+function defaultMode(spec: AttributeSpec): number {
+  if (spec.show && spec.store) return 0o644;
+  if (spec.store) return 0o200;
+  return 0o444;
+}
+
+/** The sysfs (and /dev) namespace of one simulated host. */
+export class SysfsTree {
+  private readonly root: DirNode = newDir();
+
+  constructor() {
+    this.mkdir("/sys");
+  }
+
+  // ---- building the tree -------------------------------------------------------------------
+
+  /** Create a directory and any missing parents (`mkdir -p`). EEXIST when a non-directory is in the way. */
+  mkdir(path: string): void {
+    let dir = this.root;
+    const parts = components(path);
+    parts.forEach((name, i) => {
+      const child = dir.children.get(name);
+      if (child === undefined) {
+        const created = newDir();
+        dir.children.set(name, created);
+        dir = created;
+      } else if (child.kind === "dir") {
+        dir = child;
+      } else {
+        throw errno("EEXIST", `sysfs: mkdir ${path}: ${join(parts.slice(0, i + 1))} exists and is not a directory`, { detail: { path } });
+      }
+    });
+  }
+
+  /** Create an attribute file (parents are created). EEXIST when the name is taken. */
+  addAttribute(path: string, spec: AttributeSpec): void {
+    const { dir, name } = this.parentForCreate(path);
+    dir.children.set(name, { kind: "file", spec, mode: spec.mode ?? defaultMode(spec) });
+  }
+
+  /** Create a symlink at `path` pointing at the absolute path `target` (which need not exist yet). */
+  addLink(path: string, target: string): void {
+    const { dir, name } = this.parentForCreate(path);
+    dir.children.set(name, { kind: "link", target: resolveDots(components(target)) });
+  }
+
+  /** Remove an entry; a directory goes with everything below it (`rm -r`). A link is removed, not its target. */
+  remove(path: string): void {
+    const parts = components(path);
+    const name = parts.pop();
+    if (name === undefined) throw errno("EBUSY", "sysfs: cannot remove /", { detail: { path } });
+    const dir = this.lookupDir(parts, path);
+    if (!dir.children.delete(name)) throw errno("ENOENT", `sysfs: remove ${path}: no such file or directory`, { detail: { path } });
+  }
+
+  /** Remove an entry when it exists; no error otherwise (teardown paths use this). */
+  removeIfExists(path: string): void {
+    if (this.lstat(path) !== undefined) this.remove(path);
+  }
+
+  // ---- using the tree (cat, echo, ls) ------------------------------------------------------
+
+  /** `cat PATH`: the attribute's value, ending with a newline. */
+  read(path: string): string {
+    const node = this.resolve(path, true);
+    if (node.kind === "dir") throw errno("EISDIR", `sysfs: read ${path}: is a directory`, { detail: { path } });
+    if (node.kind === "link") throw errno("ENOENT", `sysfs: read ${path}: dangling link`, { detail: { path } });
+    const { spec, mode } = node;
+    if (spec.show === undefined || (mode & 0o444) === 0) {
+      throw errno("EACCES", `sysfs: read ${path}: write-only attribute`, { detail: { path } });
+    }
+    const text = spec.show();
+    return text.endsWith("\n") ? text : text + "\n";
+  }
+
+  /**
+   * `echo VALUE > PATH`. One trailing newline is stripped. The store applies completely or
+   * throws a {@link DcdError} whose message names the path and the value.
+   */
+  write(path: string, value: string): void {
+    const node = this.resolve(path, true);
+    if (node.kind === "dir") throw errno("EISDIR", `sysfs: write ${path}: is a directory`, { detail: { path, value } });
+    if (node.kind === "link") throw errno("ENOENT", `sysfs: write ${path}: dangling link`, { detail: { path, value } });
+    const { spec, mode } = node;
+    if (spec.store === undefined || (mode & 0o222) === 0) {
+      throw errno("EACCES", `sysfs: write ${path}: read-only attribute`, { detail: { path, value } });
+    }
+    const stripped = value.endsWith("\n") ? value.slice(0, -1) : value;
+    try {
+      spec.store(stripped);
+    } catch (err) {
+      const code = err instanceof DcdError ? err.code : "EIO";
+      const reason = err instanceof Error ? err.message : String(err);
+      throw errno(code, `sysfs: write ${path} '${stripped}': ${reason}`, { cause: err, detail: { path, value: stripped } });
+    }
+  }
+
+  /** `ls PATH`: the names in a directory, sorted; for a file, its own name. */
+  list(path: string): string[] {
+    const node = this.resolve(path, true);
+    if (node.kind === "dir") return [...node.children.keys()].sort();
+    return [components(path).at(-1) ?? ""];
+  }
+
+  /** True when `path` resolves (links followed) to an existing entry. */
+  exists(path: string): boolean {
+    try {
+      this.resolve(path, true);
+      return true;
+    } catch (err) {
+      if (err instanceof DcdError && (err.code === "ENOENT" || err.code === "ENOTDIR")) return false;
+      throw err;
+    }
+  }
+
+  /** `stat` without following a final link; undefined when nothing is there. */
+  lstat(path: string): SysfsStat | undefined {
+    try {
+      const node = this.resolve(path, false);
+      return statOf(node);
+    } catch (err) {
+      if (err instanceof DcdError && (err.code === "ENOENT" || err.code === "ENOTDIR")) return undefined;
+      throw err;
+    }
+  }
+
+  /** `readlink PATH`: the link's target relative to the link's directory, as sysfs shows it. */
+  readlink(path: string): string {
+    const node = this.resolve(path, false);
+    if (node.kind !== "link") throw errno("EINVAL", `sysfs: readlink ${path}: not a symlink`, { detail: { path } });
+    const from = this.realParts(components(path).slice(0, -1), path);
+    return relative(from, node.target);
+  }
+
+  /** `realpath PATH`: the canonical path with every link resolved. */
+  realpath(path: string): string {
+    return join(this.realParts(components(path), path));
+  }
+
+  /** Every entry below `path` (not following links), depth first, in sorted order. */
+  *walk(path = "/"): Generator<SysfsEntry> {
+    const start = this.resolve(path, true);
+    const base = this.realParts(components(path), path);
+    yield* this.walkNode(start, base);
+  }
+
+  // ---- internals -----------------------------------------------------------------------------
+
+  private *walkNode(node: Node, parts: string[]): Generator<SysfsEntry> {
+    if (node.kind !== "dir") return;
+    for (const name of [...node.children.keys()].sort()) {
+      const child = node.children.get(name);
+      if (child === undefined) continue;
+      const childParts = [...parts, name];
+      const entry: SysfsEntry =
+        child.kind === "link"
+          ? { path: join(childParts), ...statOf(child), target: relative(parts, child.target) }
+          : { path: join(childParts), ...statOf(child) };
+      yield entry;
+      if (child.kind === "dir") yield* this.walkNode(child, childParts);
+    }
+  }
+
+  private parentForCreate(path: string): { dir: DirNode; name: string } {
+    const parts = components(path);
+    const name = parts.pop();
+    if (name === undefined) throw errno("EEXIST", "sysfs: / exists", { detail: { path } });
+    this.mkdir(join(parts));
+    const dir = this.lookupDir(parts, path);
+    if (dir.children.has(name)) throw errno("EEXIST", `sysfs: ${path} already exists`, { detail: { path } });
+    return { dir, name };
+  }
+
+  private lookupDir(parts: readonly string[], path: string): DirNode {
+    const node = this.walkTo(parts, true, path, 0).node;
+    if (node.kind !== "dir") throw errno("ENOTDIR", `sysfs: ${path}: not a directory`, { detail: { path } });
+    return node;
+  }
+
+  private resolve(path: string, followLast: boolean): Node {
+    return this.walkTo(components(path), followLast, path, 0).node;
+  }
+
+  /** The canonical components of `parts` with every link (including the last) resolved. */
+  private realParts(parts: readonly string[], path: string): string[] {
+    return this.walkTo(parts, true, path, 0).real;
+  }
+
+  /** Walk component by component from the root, resolving links as the VFS does (`..` is physical). */
+  private walkTo(parts: readonly string[], followLast: boolean, path: string, depth: number): { node: Node; real: string[] } {
+    if (depth > MAX_LINK_DEPTH) throw errno("ELOOP", `sysfs: ${path}: too many levels of symbolic links`, { detail: { path } });
+    let node: Node = this.root;
+    let real: string[] = [];
+    for (let i = 0; i < parts.length; i++) {
+      const name = parts[i] as string;
+      if (node.kind !== "dir") throw errno("ENOTDIR", `sysfs: ${path}: ${join(real)} is not a directory`, { detail: { path } });
+      if (name === "..") {
+        real = real.slice(0, -1);
+        node = this.walkTo(real, true, path, depth + 1).node;
+        continue;
+      }
+      const child = node.children.get(name);
+      if (child === undefined) throw errno("ENOENT", `sysfs: ${path}: no such file or directory`, { detail: { path } });
+      const last = i === parts.length - 1;
+      if (child.kind === "link" && (!last || followLast)) {
+        const hop = this.walkTo(child.target, true, path, depth + 1);
+        node = hop.node;
+        real = hop.real;
+      } else {
+        node = child;
+        real = [...real, name];
+      }
+    }
+    return { node, real };
+  }
+}
+
+function statOf(node: Node): SysfsStat {
+  switch (node.kind) {
+    case "dir":
+      return { type: "dir", mode: 0o755 };
+    case "file":
+      return { type: "file", mode: node.mode };
+    case "link":
+      return { type: "link", mode: 0o777 };
+  }
+}
+
+/** Collapse `..` in an absolute component list (link targets are stored canonical). */
+function resolveDots(parts: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p === "..") out.pop();
+    else out.push(p);
+  }
+  return out;
+}
+
+/** The relative path from directory `from` to `to`, as the kernel writes sysfs links. */
+function relative(from: readonly string[], to: readonly string[]): string {
+  let common = 0;
+  while (common < from.length && common < to.length && from[common] === to[common]) common++;
+  const up: string[] = Array.from({ length: from.length - common }, () => "..");
+  const rest = to.slice(common);
+  const all = [...up, ...rest];
+  return all.length === 0 ? "." : all.join("/");
+}
