@@ -9,3 +9,14 @@ export { leakTracker, LeakTracker, type LiveResource } from "./lifecycle/leak-tr
 export * from "./time/clock.js";
 export * from "./uuid.js";
 export * from "./sysfs/index.js";
+export { Device, type DeviceOptions } from "./driver-model/device.js";
+export { type AttributeGroup, type DeviceAttribute, type DeviceType } from "./driver-model/device-type.js";
+export { deferProbe, type Driver, type ProbeContext, type ProbeOutcome, probeOutcome } from "./driver-model/driver.js";
+export { type BusType, type MatchResult } from "./driver-model/bus-type.js";
+export { Bus } from "./driver-model/bus.js";
+export { type Devm, type DevresAction } from "./driver-model/devres.js";
+export * from "./driver-model/events.js";
+export { formatUeventVars, parseSynthUevent } from "./driver-model/uevent.js";
+export { DriverCore, type DriverCoreOptions } from "./driver-model/driver-core.js";
+export { createHost, Host, type HostOptions } from "./host/host.js";
+export { BUS_TYPE, DRIVER, DRIVER_CORE, type DriverModule, HOST, SYSFS_TREE } from "./host/tokens.js";

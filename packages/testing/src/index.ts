@@ -4,3 +4,4 @@
  * leak checks and fast-check arbitraries.
  */
 export * from "./leaks.js";
+export * from "./arbitraries.js";
