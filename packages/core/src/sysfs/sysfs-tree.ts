@@ -89,8 +89,11 @@ export class SysfsTree {
 
   /** Create a directory and any missing parents (`mkdir -p`). EEXIST when a non-directory is in the way. */
   mkdir(path: string): void {
+    this.mkdirParts(components(path), path);
+  }
+
+  private mkdirParts(parts: readonly string[], path: string): DirNode {
     let dir = this.root;
-    const parts = components(path);
     parts.forEach((name, i) => {
       const child = dir.children.get(name);
       if (child === undefined) {
@@ -103,6 +106,7 @@ export class SysfsTree {
         throw errno("EEXIST", `sysfs: mkdir ${path}: ${join(parts.slice(0, i + 1))} exists and is not a directory`, { detail: { path } });
       }
     });
+    return dir;
   }
 
   /** Create an attribute file (parents are created). EEXIST when the name is taken. */
@@ -177,24 +181,14 @@ export class SysfsTree {
 
   /** True when `path` resolves (links followed) to an existing entry. */
   exists(path: string): boolean {
-    try {
-      this.resolve(path, true);
-      return true;
-    } catch (err) {
-      if (err instanceof DcdError && (err.code === "ENOENT" || err.code === "ENOTDIR")) return false;
-      throw err;
-    }
+    const found = this.lookup(components(path), true, path, 0);
+    return !("miss" in found);
   }
 
   /** `stat` without following a final link; undefined when nothing is there. */
   lstat(path: string): SysfsStat | undefined {
-    try {
-      const node = this.resolve(path, false);
-      return statOf(node);
-    } catch (err) {
-      if (err instanceof DcdError && (err.code === "ENOENT" || err.code === "ENOTDIR")) return undefined;
-      throw err;
-    }
+    const found = this.lookup(components(path), false, path, 0);
+    return "miss" in found ? undefined : statOf(found.node);
   }
 
   /** `readlink PATH`: the link's target relative to the link's directory, as sysfs shows it. */
@@ -238,8 +232,7 @@ export class SysfsTree {
     const parts = components(path);
     const name = parts.pop();
     if (name === undefined) throw errno("EEXIST", "sysfs: / exists", { detail: { path } });
-    this.mkdir(join(parts));
-    const dir = this.lookupDir(parts, path);
+    const dir = this.mkdirParts(parts, path);
     if (dir.children.has(name)) throw errno("EEXIST", `sysfs: ${path} already exists`, { detail: { path } });
     return { dir, name };
   }
@@ -259,29 +252,45 @@ export class SysfsTree {
     return this.walkTo(parts, true, path, 0).real;
   }
 
-  /** Walk component by component from the root, resolving links as the VFS does (`..` is physical). */
+  /** Walk from the root, throwing the VFS's errno on a miss. */
   private walkTo(parts: readonly string[], followLast: boolean, path: string, depth: number): { node: Node; real: string[] } {
+    const found = this.lookup(parts, followLast, path, depth);
+    if ("miss" in found) {
+      const what = found.miss === "ENOTDIR" ? "not a directory" : "no such file or directory";
+      throw errno(found.miss, `sysfs: ${path}: ${what}`, { detail: { path } });
+    }
+    return found;
+  }
+
+  /**
+   * Walk component by component from the root, resolving links as the VFS does (`..` is
+   * physical). A miss is returned, not thrown: `exists`/`lstat` are on hot paths.
+   */
+  private lookup(parts: readonly string[], followLast: boolean, path: string, depth: number): { node: Node; real: string[] } | { miss: "ENOENT" | "ENOTDIR" } {
     if (depth > MAX_LINK_DEPTH) throw errno("ELOOP", `sysfs: ${path}: too many levels of symbolic links`, { detail: { path } });
     let node: Node = this.root;
     let real: string[] = [];
     for (let i = 0; i < parts.length; i++) {
       const name = parts[i] as string;
-      if (node.kind !== "dir") throw errno("ENOTDIR", `sysfs: ${path}: ${join(real)} is not a directory`, { detail: { path } });
+      if (node.kind !== "dir") return { miss: "ENOTDIR" };
       if (name === "..") {
-        real = real.slice(0, -1);
-        node = this.walkTo(real, true, path, depth + 1).node;
+        real.pop();
+        const up = this.lookup(real, true, path, depth + 1);
+        if ("miss" in up) return up;
+        node = up.node;
         continue;
       }
       const child = node.children.get(name);
-      if (child === undefined) throw errno("ENOENT", `sysfs: ${path}: no such file or directory`, { detail: { path } });
+      if (child === undefined) return { miss: "ENOENT" };
       const last = i === parts.length - 1;
       if (child.kind === "link" && (!last || followLast)) {
-        const hop = this.walkTo(child.target, true, path, depth + 1);
+        const hop = this.lookup(child.target, true, path, depth + 1);
+        if ("miss" in hop) return hop;
         node = hop.node;
-        real = hop.real;
+        real = [...hop.real];
       } else {
         node = child;
-        real = [...real, name];
+        real.push(name);
       }
     }
     return { node, real };
