@@ -1,0 +1,68 @@
+/**
+ * The binary mailbox of a logical device: input bytes in, return code and output bytes out.
+ * Length checks follow QEMU's dispatcher (fixed-size commands must match exactly → 
+ * INVALID_PAYLOAD_LENGTH) and handlers (4802h/4803h: header first, then 0-entry handling, then
+ * header + entries); everything else is the typed operation's.
+ */
+import type { DeviceCore } from "../device/device-core.js";
+import { encodeGetDcConfigOut, decodeGetDcConfigIn, GET_DC_CONFIG_IN_SIZE } from "../wire/dc-config.js";
+import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRecordsIn, decodeGetEventRecordsIn, encodeGetEventRecordsOut } from "../wire/event-records-payload.js";
+import { decodeGetExtentListIn, encodeGetExtentListOut, GET_EXTENT_LIST_IN_SIZE } from "../wire/extent-list.js";
+import { OPCODE } from "../wire/opcodes.js";
+import { MBOX_RC, type DcdResult, type MboxRc } from "../wire/rc.js";
+import { decodeUpdatedExtentList, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount } from "../wire/updated-extent-list.js";
+import type { LogicalDevice } from "./logical-device.js";
+
+/** What a mailbox command returns: the return code and the output payload (empty on failure). */
+export interface MailboxResponse {
+  readonly rc: MboxRc;
+  readonly payload: Uint8Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function respond<T>(r: DcdResult<T>, encode: (v: T) => Uint8Array): MailboxResponse {
+  return r.rc === MBOX_RC.SUCCESS ? { rc: r.rc, payload: encode(r.value) } : { rc: r.rc, payload: EMPTY };
+}
+
+function noOutput(r: DcdResult<undefined>): MailboxResponse {
+  return { rc: r.rc, payload: EMPTY };
+}
+
+export function executeBinary(ld: LogicalDevice, core: DeviceCore, opcode: number, payload: Uint8Array): MailboxResponse {
+  const badLength = (why: string): MailboxResponse => ({
+    rc: core.reject(ld.hostId, `opcode 0x${opcode.toString(16)}`, MBOX_RC.INVALID_PAYLOAD_LENGTH, why).rc,
+    payload: EMPTY,
+  });
+  if (payload.length > core.cfg.payloadSize) return badLength(`input of ${payload.length} bytes exceeds the ${core.cfg.payloadSize}-byte payload`);
+  switch (opcode) {
+    case OPCODE.GET_EVENT_RECORDS:
+      if (payload.length !== 1) return badLength(`Get Event Records takes 1 byte, got ${payload.length}`);
+      return respond(ld.getEventRecords(decodeGetEventRecordsIn(payload)), encodeGetEventRecordsOut);
+    case OPCODE.CLEAR_EVENT_RECORDS: {
+      if (payload.length < CLEAR_EVENT_RECORDS_HEADER) return badLength(`Clear Event Records needs ${CLEAR_EVENT_RECORDS_HEADER} bytes, got ${payload.length}`);
+      const n = clearEventRecordsCount(payload);
+      if (payload.length < CLEAR_EVENT_RECORDS_HEADER + 2 * n) return badLength(`${n} handles need ${CLEAR_EVENT_RECORDS_HEADER + 2 * n} bytes, got ${payload.length}`);
+      return noOutput(ld.clearEventRecords(decodeClearEventRecordsIn(payload)));
+    }
+    case OPCODE.GET_DC_CONFIG:
+      if (payload.length !== GET_DC_CONFIG_IN_SIZE) return badLength(`4800h takes ${GET_DC_CONFIG_IN_SIZE} bytes, got ${payload.length}`);
+      return respond(ld.getDcConfig(decodeGetDcConfigIn(payload)), encodeGetDcConfigOut);
+    case OPCODE.GET_DC_EXTENT_LIST:
+      if (payload.length !== GET_EXTENT_LIST_IN_SIZE) return badLength(`4801h takes ${GET_EXTENT_LIST_IN_SIZE} bytes, got ${payload.length}`);
+      return respond(ld.getExtentList(decodeGetExtentListIn(payload)), encodeGetExtentListOut);
+    case OPCODE.ADD_DC_RESPONSE:
+    case OPCODE.RELEASE_DC: {
+      if (payload.length < UPDATED_EXTENT_LIST_HEADER) return badLength(`updated extent list needs an ${UPDATED_EXTENT_LIST_HEADER}-byte header, got ${payload.length}`);
+      const n = updatedExtentCount(payload);
+      // 4802h with 0 entries is handled before the length of the entries is checked (QEMU).
+      if (n !== 0 && payload.length < UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE) {
+        return badLength(`${n} entries need ${UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE} bytes, got ${payload.length}`);
+      }
+      const list = n === 0 ? { more: ((payload[4] ?? 0) & 1) !== 0, extents: [] } : decodeUpdatedExtentList(payload);
+      return noOutput(opcode === OPCODE.ADD_DC_RESPONSE ? ld.addCapacityResponse(list) : ld.releaseCapacity(list));
+    }
+    default:
+      return { rc: core.reject(ld.hostId, `opcode 0x${opcode.toString(16)}`, MBOX_RC.UNSUPPORTED, `opcode 0x${opcode.toString(16)} is not supported`).rc, payload: EMPTY };
+  }
+}

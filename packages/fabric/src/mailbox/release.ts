@@ -1,0 +1,41 @@
+/**
+ * Release Dynamic Capacity (4803h), QEMU's `cmd_dcd_release_dyn_cap` order:
+ *  1. 0 entries → INVALID_INPUT;
+ *  2. malformed list → INVALID_PA / INVALID_EXTENT_LIST;
+ *  3. dry run per entry: fully backed by this host's accepted extents → else INVALID_PA
+ *     (spec R16: cutting part of shared capacity → INVALID_EXTENT_LIST); splitting beyond the
+ *     extent budget → RESOURCES_EXHAUSTED;
+ *  4. commit: ranges removed (extents split, remainders keep tag and sequence), generation +1,
+ *     Capacity Released (05h) records to the FM, sanitize where requested (R78).
+ * The host may release without being asked (R13); the More flag only groups payloads.
+ */
+import { DC_EVENT_TYPE } from "../event-log/dc-event.js";
+import type { DeviceCore } from "../device/device-core.js";
+import type { HostState } from "../device/host-state.js";
+import { applyRelease, planRelease } from "../device/release-plan.js";
+import { MBOX_RC, OK_VOID, type DcdResult } from "../wire/rc.js";
+import type { UpdatedExtentList } from "../wire/updated-extent-list.js";
+import { detectMalformedExtentList } from "./malformed-extent-list.js";
+
+const CMD = "release-dc(4803h)";
+
+export function releaseCapacity(core: DeviceCore, h: HostState, req: UpdatedExtentList): DcdResult<undefined> {
+  const entries = req.extents;
+  if (entries.length === 0) return core.reject(h.hostId, CMD, MBOX_RC.INVALID_INPUT, "Updated Extent List Size is 0");
+  const malformed = detectMalformedExtentList(core, entries);
+  if (malformed.rc !== MBOX_RC.SUCCESS) return core.reject(h.hostId, CMD, malformed.rc, malformed.reason);
+  const quirks = core.cfg.quirks;
+  const plan = planRelease(core, h, entries, { requireBacked: true, skipUnbacked: quirks.releaseUnknownIgnored, sharedWhole: quirks.enforceSharedRules });
+  if (!plan.ok) return core.reject(h.hostId, CMD, plan.rc, plan.reason);
+
+  const released = applyRelease(h, entries, plan);
+  if (released.length === 0) return OK_VOID;
+  core.bumpGeneration(h);
+  const sanitized = core.sanitizeReleased(h, released);
+  const notifyFm = core.logToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, released, h.hostId);
+  core.sweepTags();
+  core.emit({ type: "extents-released", device: core.name, hostId: h.hostId, extents: released });
+  if (sanitized.length > 0) core.emit({ type: "capacity-sanitized", device: core.name, hostId: h.hostId, ranges: sanitized });
+  notifyFm();
+  return OK_VOID;
+}

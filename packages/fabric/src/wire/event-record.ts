@@ -1,0 +1,69 @@
+/**
+ * The 128-byte Dynamic Capacity event record: common header 00h-2Fh (uuid, length, flags,
+ * handle, related handle, timestamp, maintenance class/subclass, LD-ID, head-ID), then the DC
+ * body (CXL r3.1 Table 8-229; host-rules §1.3).
+ */
+import { errno, uuidFromBytes, uuidToBytes } from "@dcd/core";
+import { DC_EVENT_FLAG_MORE, DC_EVENT_UUID, EVENT_RECORD_LENGTH, type DcEventRecord, type DcEventType } from "../event-log/dc-event.js";
+import { readU64, requireLength, view, writeU64 } from "./bytes.js";
+import { readDcExtent, writeDcExtent } from "./dc-extent.js";
+
+const DC_UUID_BYTES = uuidToBytes(DC_EVENT_UUID);
+
+/** Write `r` into `bytes` at `offset` (128 bytes, which the caller has zeroed). */
+export function writeDcEventRecord(v: DataView, bytes: Uint8Array, offset: number, r: DcEventRecord): void {
+  bytes.set(DC_UUID_BYTES, offset);
+  bytes[offset + 0x10] = EVENT_RECORD_LENGTH;
+  bytes[offset + 0x11] = r.headerFlags & 0xff;
+  bytes[offset + 0x12] = (r.headerFlags >>> 8) & 0xff;
+  bytes[offset + 0x13] = (r.headerFlags >>> 16) & 0xff;
+  v.setUint16(offset + 0x14, r.handle, true);
+  v.setUint16(offset + 0x16, r.relatedHandle, true);
+  writeU64(v, offset + 0x18, r.timestamp);
+  bytes[offset + 0x20] = r.maintOpClass;
+  bytes[offset + 0x21] = r.maintOpSubClass;
+  v.setUint16(offset + 0x22, r.ldId, true);
+  bytes[offset + 0x24] = r.headId;
+  bytes[offset + 0x30] = r.eventType;
+  bytes[offset + 0x31] = r.validityFlags;
+  v.setUint16(offset + 0x32, r.hostId, true);
+  bytes[offset + 0x34] = r.updatedRegionIndex;
+  bytes[offset + 0x35] = r.more ? DC_EVENT_FLAG_MORE : 0;
+  writeDcExtent(v, bytes, offset + 0x38, r.extent);
+  v.setUint32(offset + 0x78, r.numAvailExtents, true);
+  v.setUint32(offset + 0x7c, r.numAvailTags, true);
+}
+
+export function readDcEventRecord(v: DataView, bytes: Uint8Array, offset: number): DcEventRecord {
+  const uuid = uuidFromBytes(bytes, offset);
+  if (uuid !== DC_EVENT_UUID) throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuid} is not the Dynamic Capacity event uuid`);
+  return {
+    headerFlags: (bytes[offset + 0x11] as number) | ((bytes[offset + 0x12] as number) << 8) | ((bytes[offset + 0x13] as number) << 16),
+    handle: v.getUint16(offset + 0x14, true),
+    relatedHandle: v.getUint16(offset + 0x16, true),
+    timestamp: readU64(v, offset + 0x18),
+    maintOpClass: bytes[offset + 0x20] as number,
+    maintOpSubClass: bytes[offset + 0x21] as number,
+    ldId: v.getUint16(offset + 0x22, true),
+    headId: bytes[offset + 0x24] as number,
+    eventType: bytes[offset + 0x30] as DcEventType,
+    validityFlags: bytes[offset + 0x31] as number,
+    hostId: v.getUint16(offset + 0x32, true),
+    updatedRegionIndex: bytes[offset + 0x34] as number,
+    more: ((bytes[offset + 0x35] as number) & DC_EVENT_FLAG_MORE) !== 0,
+    extent: readDcExtent(v, bytes, offset + 0x38),
+    numAvailExtents: v.getUint32(offset + 0x78, true),
+    numAvailTags: v.getUint32(offset + 0x7c, true),
+  };
+}
+
+export function encodeDcEventRecord(r: DcEventRecord): Uint8Array {
+  const bytes = new Uint8Array(EVENT_RECORD_LENGTH);
+  writeDcEventRecord(view(bytes), bytes, 0, r);
+  return bytes;
+}
+
+export function decodeDcEventRecord(bytes: Uint8Array, offset = 0): DcEventRecord {
+  requireLength(bytes, offset + EVENT_RECORD_LENGTH, "DC event record");
+  return readDcEventRecord(view(bytes), bytes, offset);
+}

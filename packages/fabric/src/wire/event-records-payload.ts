@@ -1,0 +1,101 @@
+/**
+ * Get Event Records (0100h) and Clear Event Records (0101h) payloads (CXL r3.1 §8.2.9.2.2-3).
+ * Output header 20h bytes: flags @0 (bit0 overflow, bit1 more records), overflow error count
+ * u16 @2, first/last overflow timestamps u64 @4/@0Ch, record count u16 @14h, records from @20h.
+ */
+import { EVENT_RECORD_LENGTH, type DcEventRecord } from "../event-log/dc-event.js";
+import { readU64, requireLength, view, writeU64 } from "./bytes.js";
+import { readDcEventRecord, writeDcEventRecord } from "./event-record.js";
+
+export const GET_EVENT_RECORDS_HEADER = 0x20;
+export const GET_EVENT_FLAG_OVERFLOW = 1 << 0;
+export const GET_EVENT_FLAG_MORE_RECORDS = 1 << 1;
+export const CLEAR_EVENT_RECORDS_HEADER = 6;
+export const CLEAR_EVENT_FLAG_CLEAR_ALL = 1 << 0;
+
+export interface GetEventRecordsIn {
+  readonly logType: number;
+}
+
+export interface EventRecordsPage {
+  readonly overflow: boolean;
+  readonly moreRecords: boolean;
+  readonly overflowErrorCount: number;
+  readonly firstOverflowTimestamp: number;
+  readonly lastOverflowTimestamp: number;
+  readonly records: readonly DcEventRecord[];
+}
+
+export interface ClearEventRecordsIn {
+  readonly logType: number;
+  readonly clearAll: boolean;
+  readonly handles: readonly number[];
+}
+
+export function encodeGetEventRecordsIn(i: GetEventRecordsIn): Uint8Array {
+  return Uint8Array.of(i.logType & 0xff);
+}
+
+export function decodeGetEventRecordsIn(bytes: Uint8Array): GetEventRecordsIn {
+  requireLength(bytes, 1, "0100h input");
+  return { logType: bytes[0] as number };
+}
+
+export function encodeGetEventRecordsOut(p: EventRecordsPage): Uint8Array {
+  const bytes = new Uint8Array(GET_EVENT_RECORDS_HEADER + p.records.length * EVENT_RECORD_LENGTH);
+  const v = view(bytes);
+  bytes[0] = (p.overflow ? GET_EVENT_FLAG_OVERFLOW : 0) | (p.moreRecords ? GET_EVENT_FLAG_MORE_RECORDS : 0);
+  v.setUint16(2, Math.min(p.overflowErrorCount, 0xffff), true);
+  writeU64(v, 4, p.firstOverflowTimestamp);
+  writeU64(v, 0x0c, p.lastOverflowTimestamp);
+  v.setUint16(0x14, p.records.length, true);
+  p.records.forEach((r, i) => {
+    writeDcEventRecord(v, bytes, GET_EVENT_RECORDS_HEADER + i * EVENT_RECORD_LENGTH, r);
+  });
+  return bytes;
+}
+
+export function decodeGetEventRecordsOut(bytes: Uint8Array): EventRecordsPage {
+  requireLength(bytes, GET_EVENT_RECORDS_HEADER, "0100h output");
+  const v = view(bytes);
+  const n = v.getUint16(0x14, true);
+  requireLength(bytes, GET_EVENT_RECORDS_HEADER + n * EVENT_RECORD_LENGTH, "0100h output");
+  const records: DcEventRecord[] = [];
+  for (let i = 0; i < n; i++) records.push(readDcEventRecord(v, bytes, GET_EVENT_RECORDS_HEADER + i * EVENT_RECORD_LENGTH));
+  const flags = bytes[0] as number;
+  return {
+    overflow: (flags & GET_EVENT_FLAG_OVERFLOW) !== 0,
+    moreRecords: (flags & GET_EVENT_FLAG_MORE_RECORDS) !== 0,
+    overflowErrorCount: v.getUint16(2, true),
+    firstOverflowTimestamp: readU64(v, 4),
+    lastOverflowTimestamp: readU64(v, 0x0c),
+    records,
+  };
+}
+
+export function encodeClearEventRecordsIn(c: ClearEventRecordsIn): Uint8Array {
+  const bytes = new Uint8Array(CLEAR_EVENT_RECORDS_HEADER + c.handles.length * 2);
+  const v = view(bytes);
+  bytes[0] = c.logType;
+  bytes[1] = c.clearAll ? CLEAR_EVENT_FLAG_CLEAR_ALL : 0;
+  bytes[2] = c.handles.length;
+  c.handles.forEach((h, i) => {
+    v.setUint16(CLEAR_EVENT_RECORDS_HEADER + i * 2, h, true);
+  });
+  return bytes;
+}
+
+/** Number of handles the header announces (the mailbox checks the length before decoding). */
+export function clearEventRecordsCount(bytes: Uint8Array): number {
+  requireLength(bytes, CLEAR_EVENT_RECORDS_HEADER, "0101h input");
+  return bytes[2] as number;
+}
+
+export function decodeClearEventRecordsIn(bytes: Uint8Array): ClearEventRecordsIn {
+  const n = clearEventRecordsCount(bytes);
+  requireLength(bytes, CLEAR_EVENT_RECORDS_HEADER + n * 2, "0101h input");
+  const v = view(bytes);
+  const handles: number[] = [];
+  for (let i = 0; i < n; i++) handles.push(v.getUint16(CLEAR_EVENT_RECORDS_HEADER + i * 2, true));
+  return { logType: bytes[0] as number, clearAll: ((bytes[1] as number) & CLEAR_EVENT_FLAG_CLEAR_ALL) !== 0, handles };
+}

@@ -1,0 +1,49 @@
+/**
+ * Add Dynamic Capacity Response (4802h) and Release Dynamic Capacity (4803h) share one layout:
+ * `num_entries_updated` u32 @0, flags u8 @4 (bit 0 More), 3 reserved, then 24-byte entries
+ * { start_dpa u64, len u64, 8 reserved }.
+ */
+import type { DpaRange } from "../device/types.js";
+import { readU64, requireLength, view, writeU64 } from "./bytes.js";
+
+export interface UpdatedExtentList {
+  /** Flags bit 0: this payload is one of several forming a single response or release. */
+  readonly more: boolean;
+  readonly extents: readonly DpaRange[];
+}
+
+export const UPDATED_EXTENT_LIST_HEADER = 8;
+export const UPDATED_EXTENT_SIZE = 0x18;
+
+export function encodeUpdatedExtentList(l: UpdatedExtentList): Uint8Array {
+  const bytes = new Uint8Array(UPDATED_EXTENT_LIST_HEADER + l.extents.length * UPDATED_EXTENT_SIZE);
+  const v = view(bytes);
+  v.setUint32(0, l.extents.length, true);
+  bytes[4] = l.more ? 1 : 0;
+  let off = UPDATED_EXTENT_LIST_HEADER;
+  for (const e of l.extents) {
+    writeU64(v, off, e.dpa);
+    writeU64(v, off + 8, e.len);
+    off += UPDATED_EXTENT_SIZE;
+  }
+  return bytes;
+}
+
+/** The header count alone (the mailbox checks it against the payload length before decoding). */
+export function updatedExtentCount(bytes: Uint8Array): number {
+  requireLength(bytes, UPDATED_EXTENT_LIST_HEADER, "updated extent list");
+  return view(bytes).getUint32(0, true);
+}
+
+export function decodeUpdatedExtentList(bytes: Uint8Array): UpdatedExtentList {
+  const n = updatedExtentCount(bytes);
+  requireLength(bytes, UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE, "updated extent list");
+  const v = view(bytes);
+  const extents: DpaRange[] = new Array<DpaRange>(n);
+  let off = UPDATED_EXTENT_LIST_HEADER;
+  for (let i = 0; i < n; i++) {
+    extents[i] = { dpa: readU64(v, off), len: readU64(v, off + 8) };
+    off += UPDATED_EXTENT_SIZE;
+  }
+  return { more: ((bytes[4] as number) & 1) !== 0, extents };
+}
