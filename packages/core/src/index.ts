@@ -9,6 +9,7 @@ export { leakTracker, LeakTracker, type LiveResource } from "./lifecycle/leak-tr
 export * from "./time/clock.js";
 export * from "./uuid.js";
 export * from "./sysfs/index.js";
+export * from "./cxl/wire/index.js";
 export { Device, type DeviceOptions } from "./driver-model/device.js";
 export { type AttributeGroup, type DeviceAttribute, type DeviceType } from "./driver-model/device-type.js";
 export { deferProbe, type Driver, type ProbeContext, type ProbeOutcome, probeOutcome } from "./driver-model/driver.js";

@@ -5,7 +5,8 @@
  * QEMU-compatible QMP.
  */
 
-// Device model, event log, mailbox 4800h-4803h, interval bookkeeping, wire codecs (issue 3).
+// Device model, event log, mailbox 4800h-4803h, interval bookkeeping (issue 3).
+// The spec's wire layouts (extents, event records, 48xxh payloads, return codes) live in @dcd/core.
 export * from "./device/types.js";
 export * from "./device/config.js";
 export * from "./device/quirks.js";
@@ -17,21 +18,11 @@ export type { DcdInfo, HostDcRegion, HostDcRegionConfig, HostExtentListPage } fr
 export type { TagInfo, TagListPage } from "./device/fm-tags.js";
 export type { TagSnapshot } from "./device/tag-registry.js";
 export type { DeviceSnapshot, HostSnapshot, PendingGroupView } from "./device/snapshot.js";
-export * from "./event-log/dc-event.js";
 export { EventLog, DEFAULT_EVENT_LOG_CAPACITY, type AppendResult, type ClearResult, type EventLogSnapshot } from "./event-log/event-log.js";
 export { LogicalDevice } from "./mailbox/logical-device.js";
 export type { MailboxResponse } from "./mailbox/binary-mailbox.js";
 export { IntervalIndex, type Interval } from "./interval/interval-index.js";
 export { firstOverlapIndex } from "./interval/list-overlap.js";
-export * from "./wire/rc.js";
-export * from "./wire/opcodes.js";
-export { readU64, writeU64 } from "./wire/bytes.js";
-export * from "./wire/dc-extent.js";
-export * from "./wire/dc-config.js";
-export * from "./wire/extent-list.js";
-export * from "./wire/updated-extent-list.js";
-export * from "./wire/event-record.js";
-export * from "./wire/event-records-payload.js";
 
 // QMP: QEMU's wire protocol, JSON and QAPI visitor, socket server, DCD commands (issue 3).
 export { QmpMonitor, type QmpMonitorOptions } from "./qmp/qmp-monitor.js";

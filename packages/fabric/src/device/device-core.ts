@@ -7,9 +7,9 @@
  */
 import { type Clock, leakTracker, NULL_UUID, VirtualClock } from "@dcd/core";
 import { type Observable, Subject } from "rxjs";
-import { DC_EVENT_VALID_COUNTERS, type DcEventBody, type DcEventType } from "../event-log/dc-event.js";
+import { DC_EVENT_VALID_COUNTERS, type DcEventBody, type DcEventType } from "@dcd/core";
 import { type AppendResult, EventLog } from "../event-log/event-log.js";
-import { fail, type DcdFail, type MboxFailureRc, mboxRcName } from "../wire/rc.js";
+import { fail, type DcdFail, type MboxFailureRc, mboxRcName } from "@dcd/core";
 import type { ResolvedConfig } from "./config.js";
 import type { DcInterrupt, DeviceEvent, HostOrFm } from "./device-events.js";
 import { HostState } from "./host-state.js";

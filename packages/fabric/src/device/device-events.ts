@@ -2,7 +2,7 @@
  * Every state change of a device, as one discriminated union on `type` (kebab-case). Errors are
  * events too (`command-rejected`): a stream that errors is dead, so none ever does.
  */
-import type { MboxRc, MboxRcName } from "../wire/rc.js";
+import type { MboxRc, MboxRcName } from "@dcd/core";
 import type { DcExtent, DpaRange, RemovalPolicy, SelectionPolicy } from "./types.js";
 
 /** Which event log or mailbox an event concerns: a host id, or the FM's view. */

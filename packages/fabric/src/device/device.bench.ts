@@ -15,8 +15,8 @@ import { runInNewContext } from "node:vm";
 import { bench, describe } from "vitest";
 import type { DpaRange, ExtentRequest } from "./types.js";
 import { DcdDevice } from "./device.js";
-import { OPCODE } from "../wire/opcodes.js";
-import { encodeUpdatedExtentList } from "../wire/updated-extent-list.js";
+import { OPCODE } from "@dcd/core";
+import { encodeUpdatedExtentList } from "@dcd/core";
 
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;

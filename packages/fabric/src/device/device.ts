@@ -8,7 +8,7 @@ import type { Observable } from "rxjs";
 import type { EventLog } from "../event-log/event-log.js";
 import { LogicalDevice } from "../mailbox/logical-device.js";
 import { detectMalformedExtentList } from "../mailbox/malformed-extent-list.js";
-import type { DcdResult, MboxRc } from "../wire/rc.js";
+import type { DcdResult, MboxRc } from "@dcd/core";
 import { type CxlTestMockOptions, CXL_TEST_PRE_EXTENTS, cxlTestMockConfig, type DcdDeviceConfig, type DcdDeviceOptions, type QemuDcdProperties, qemuPropertiesToConfig, resolveConfig } from "./config.js";
 import { DeviceCore } from "./device-core.js";
 import type { DeviceEvent } from "./device-events.js";

@@ -16,9 +16,9 @@
  *  7. spec: the host's log lacks room → RETRY_REQUIRED.
  */
 import { isUuid, NULL_UUID } from "@dcd/core";
-import { DC_EVENT_TYPE } from "../event-log/dc-event.js";
+import { DC_EVENT_TYPE } from "@dcd/core";
 import { detectMalformedExtentList } from "../mailbox/malformed-extent-list.js";
-import { MBOX_RC, ok, type DcdResult } from "../wire/rc.js";
+import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { allocate } from "./allocator.js";
 import type { DeviceCore } from "./device-core.js";
 import { type HostState, PendingGroup, type PendingExtent } from "./host-state.js";

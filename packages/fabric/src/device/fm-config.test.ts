@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MBOX_RC } from "../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 import { addAccepted, BASE, drain, expectRefused, ext, MIB, useDevices } from "./test-support/fixtures.js";
 import { DSMAS_FLAG } from "./types.js";
 

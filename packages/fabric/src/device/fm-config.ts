@@ -3,9 +3,9 @@
  * (5601h), Set DC Region Configuration (5602h) and Get DC Region Extent Lists (5603h).
  */
 import { NULL_UUID } from "@dcd/core";
-import { DC_EVENT_TYPE } from "../event-log/dc-event.js";
+import { DC_EVENT_TYPE } from "@dcd/core";
 import { extentPage } from "../mailbox/queries.js";
-import { MBOX_RC, ok, OK_VOID, type DcdResult } from "../wire/rc.js";
+import { MBOX_RC, ok, OK_VOID, type DcdResult } from "@dcd/core";
 import type { DeviceCore, MutablePartition } from "./device-core.js";
 import { CXL_CAPACITY_MULTIPLIER, DCD_MAX_NUM_REGION, DSMAS_FLAG, type DcExtent, REMOVAL_POLICY_CODE, SELECTION_POLICY_CODE } from "./types.js";
 

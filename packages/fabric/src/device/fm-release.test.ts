@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MBOX_RC } from "../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 import { addAccepted, BASE, drain, expectRefused, ext, MIB, range, TAG_A, TAG_B, useDevices, watch } from "./test-support/fixtures.js";
 
 const R1 = BASE + 256 * MIB;

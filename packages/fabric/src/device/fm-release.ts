@@ -15,9 +15,9 @@
  * even if the log overflows, and the FM view gets Capacity Released (05h).
  */
 import { isUuid, NULL_UUID } from "@dcd/core";
-import { DC_EVENT_TYPE } from "../event-log/dc-event.js";
+import { DC_EVENT_TYPE } from "@dcd/core";
 import { detectMalformedExtentList } from "../mailbox/malformed-extent-list.js";
-import { MBOX_RC, ok, type DcdResult } from "../wire/rc.js";
+import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import type { DeviceCore } from "./device-core.js";
 import type { HostState, PendingGroup } from "./host-state.js";
 import { applyRelease, isSharedExtent, planRelease } from "./release-plan.js";

@@ -3,7 +3,7 @@
  * Tags (5608h). An FM reference keeps a tag's capacity allocated while no host holds it (R79).
  */
 import { isUuid, NULL_UUID } from "@dcd/core";
-import { MBOX_RC, ok, OK_VOID, type DcdResult } from "../wire/rc.js";
+import { MBOX_RC, ok, OK_VOID, type DcdResult } from "@dcd/core";
 import type { DeviceCore } from "./device-core.js";
 
 export interface TagInfo {

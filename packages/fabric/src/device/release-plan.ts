@@ -9,7 +9,7 @@
  * last a right one, unless an earlier range of the same request already cut there. O(log n + k)
  * per range.
  */
-import { MBOX_RC } from "../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 import type { DeviceCore } from "./device-core.js";
 import type { HostState } from "./host-state.js";
 import type { DcExtent, DpaRange } from "./types.js";

@@ -2,18 +2,9 @@
  * Plain data types of the device model. Names follow the spec (`dpa`, `tag`, `sharedSeq`) and
  * QEMU/QMP (`len`); every DPA is absolute (not relative to a DC region) unless a name says so.
  */
+import { type DpaRange } from "@dcd/core";
 
-/** `[dpa, dpa + len)` in bytes, absolute device physical addresses. */
-export interface DpaRange {
-  readonly dpa: number;
-  readonly len: number;
-}
-
-/** A DC extent (CXL r3.1 Table 8-230). `tag` is a canonical UUID; `NULL_UUID` means untagged. */
-export interface DcExtent extends DpaRange {
-  readonly tag: string;
-  readonly sharedSeq: number;
-}
+export { CXL_CAPACITY_MULTIPLIER, type DcExtent, type DpaRange } from "@dcd/core";
 
 /** An extent as the FM names it in a prescriptive add: tag and sequence default to null/0. */
 export interface ExtentRequest extends DpaRange {
@@ -84,7 +75,5 @@ export const DSMAS_FLAG = {
   READ_ONLY: 1 << 6,
 } as const;
 
-/** 256 MiB: the unit of decode lengths and of total dynamic capacity (CXL_CAPACITY_MULTIPLIER). */
-export const CXL_CAPACITY_MULTIPLIER = 256 * 1024 * 1024;
 /** The most DC regions a device can have. */
 export const DCD_MAX_NUM_REGION = 8;

@@ -1,6 +1,6 @@
 import { NULL_UUID, VirtualClock } from "@dcd/core";
 import { describe, expect, it } from "vitest";
-import { DC_EVENT_TYPE, type DcEventBody } from "./dc-event.js";
+import { DC_EVENT_TYPE, type DcEventBody } from "@dcd/core";
 import { EventLog } from "./event-log.js";
 
 const body = (dpa: number, more = false): DcEventBody => ({

@@ -6,9 +6,9 @@
  * records in order, or nothing is cleared.
  */
 import type { Clock } from "@dcd/core";
-import type { EventRecordsPage } from "../wire/event-records-payload.js";
+import type { EventRecordsPage } from "@dcd/core";
 import type { DcExtent } from "../device/types.js";
-import { DC_EVENT_VALID_COUNTERS, type DcEventBody, type DcEventRecord, type DcEventType } from "./dc-event.js";
+import { DC_EVENT_VALID_COUNTERS, type DcEventBody, type DcEventRecord, type DcEventType } from "@dcd/core";
 
 /** Default depth of a DC event log, as QEMU (`CXL_TEST_EVENT_OVERFLOW`). */
 export const DEFAULT_EVENT_LOG_CAPACITY = 8;

@@ -4,7 +4,7 @@
  * device's construction; `DcdDevice` satisfies it as is.
  */
 import type { DcExtent, DcPartition, DpaRange, ExtentRequest, RemovalPolicy, SelectionPolicy } from "../device/types.js";
-import type { DcdResult } from "../wire/rc.js";
+import type { DcdResult } from "@dcd/core";
 import type { GetDcdInfoOut } from "./codecs/get-dcd-info.js";
 import type { GetHostDcRegionConfigOut } from "./codecs/host-dc-region-config.js";
 import type { GetDcRegionExtentListsOut } from "./codecs/dc-region-extent-lists.js";

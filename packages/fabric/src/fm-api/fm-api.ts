@@ -8,8 +8,8 @@
  * implement only some opcodes (QEMU implements 5600h-5605h and answers UNSUPPORTED to the rest).
  */
 import { REMOVAL_POLICY_FROM_CODE, SELECTION_POLICY_FROM_CODE } from "../device/types.js";
-import { OPCODE } from "../wire/opcodes.js";
-import { fail, MBOX_RC, type DcdResult, type MboxRc } from "../wire/rc.js";
+import { OPCODE } from "@dcd/core";
+import { fail, MBOX_RC, type DcdResult, type MboxRc } from "@dcd/core";
 import { decodeGetDcRegionExtentListsIn, encodeGetDcRegionExtentListsOut } from "./codecs/dc-region-extent-lists.js";
 import { decodeDcListTagsIn, decodeDcReferenceIn, encodeDcListTagsOut } from "./codecs/dc-tags.js";
 import { encodeGetDcdInfoOut } from "./codecs/get-dcd-info.js";

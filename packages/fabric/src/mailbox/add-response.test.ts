@@ -2,7 +2,7 @@ import { NULL_UUID } from "@dcd/core";
 import { describe, expect, it } from "vitest";
 import type { DcdDevice } from "../device/device.js";
 import { addAccepted, BASE, drain, expectRefused, ext, MIB, range, TAG_A, TAG_B, useDevices } from "../device/test-support/fixtures.js";
-import { MBOX_RC } from "../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 
 const R1 = BASE + 256 * MIB; // sharable region, 4 KiB blocks
 

@@ -12,13 +12,13 @@
  * Payload-length checks are the binary layer's (see `binary-mailbox.ts`).
  */
 import { NULL_UUID } from "@dcd/core";
-import { DC_EVENT_TYPE } from "../event-log/dc-event.js";
+import { DC_EVENT_TYPE } from "@dcd/core";
 import type { DeviceCore } from "../device/device-core.js";
 import type { HostState, PendingExtent, PendingGroup } from "../device/host-state.js";
 import { isSharedExtent } from "../device/release-plan.js";
 import type { DcExtent, DpaRange } from "../device/types.js";
-import { MBOX_RC, OK_VOID, type DcdResult } from "../wire/rc.js";
-import type { UpdatedExtentList } from "../wire/updated-extent-list.js";
+import { MBOX_RC, OK_VOID, type DcdResult } from "@dcd/core";
+import type { UpdatedExtentList } from "@dcd/core";
 import { detectMalformedExtentList } from "./malformed-extent-list.js";
 
 const CMD = "add-dc-response(4802h)";

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { addAccepted, BASE, drain, expectRefused, ext, MIB, TAG_A, useDevices } from "../device/test-support/fixtures.js";
-import { decodeGetDcConfigOut } from "../wire/dc-config.js";
-import { decodeGetEventRecordsOut, encodeClearEventRecordsIn } from "../wire/event-records-payload.js";
-import { decodeGetExtentListOut, encodeGetExtentListIn } from "../wire/extent-list.js";
-import { OPCODE } from "../wire/opcodes.js";
-import { MBOX_RC } from "../wire/rc.js";
-import { encodeUpdatedExtentList } from "../wire/updated-extent-list.js";
+import { decodeGetDcConfigOut } from "@dcd/core";
+import { decodeGetEventRecordsOut, encodeClearEventRecordsIn } from "@dcd/core";
+import { decodeGetExtentListOut, encodeGetExtentListIn } from "@dcd/core";
+import { OPCODE } from "@dcd/core";
+import { MBOX_RC } from "@dcd/core";
+import { encodeUpdatedExtentList } from "@dcd/core";
 
 /** 4802h/4803h input built by hand: count, flags, then {dpa, len, rsvd}. */
 function updated(count: number, entries: [number, number][], flags = 0): Uint8Array {

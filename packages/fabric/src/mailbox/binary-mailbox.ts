@@ -5,12 +5,12 @@
  * header + entries); everything else is the typed operation's.
  */
 import type { DeviceCore } from "../device/device-core.js";
-import { encodeGetDcConfigOut, decodeGetDcConfigIn, GET_DC_CONFIG_IN_SIZE } from "../wire/dc-config.js";
-import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRecordsIn, decodeGetEventRecordsIn, encodeGetEventRecordsOut } from "../wire/event-records-payload.js";
-import { decodeGetExtentListIn, encodeGetExtentListOut, GET_EXTENT_LIST_IN_SIZE } from "../wire/extent-list.js";
-import { OPCODE } from "../wire/opcodes.js";
-import { MBOX_RC, type DcdResult, type MboxRc } from "../wire/rc.js";
-import { decodeUpdatedExtentList, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount } from "../wire/updated-extent-list.js";
+import { encodeGetDcConfigOut, decodeGetDcConfigIn, GET_DC_CONFIG_IN_SIZE } from "@dcd/core";
+import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRecordsIn, decodeGetEventRecordsIn, encodeGetEventRecordsOut } from "@dcd/core";
+import { decodeGetExtentListIn, encodeGetExtentListOut, GET_EXTENT_LIST_IN_SIZE } from "@dcd/core";
+import { OPCODE } from "@dcd/core";
+import { MBOX_RC, type DcdResult, type MboxRc } from "@dcd/core";
+import { decodeUpdatedExtentList, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount } from "@dcd/core";
 import type { LogicalDevice } from "./logical-device.js";
 
 /** What a mailbox command returns: the return code and the output payload (empty on failure). */

@@ -10,7 +10,7 @@
 import type { DeviceCore } from "../device/device-core.js";
 import type { DpaRange } from "../device/types.js";
 import { firstOverlapIndex } from "../interval/list-overlap.js";
-import { MBOX_RC, type MboxRc } from "../wire/rc.js";
+import { MBOX_RC, type MboxRc } from "@dcd/core";
 
 export interface MalformedResult {
   readonly rc: MboxRc;

@@ -5,14 +5,14 @@
 import type { DeviceCore } from "../device/device-core.js";
 import type { HostState } from "../device/host-state.js";
 import type { DcExtent } from "../device/types.js";
-import type { DcConfig, GetDcConfigIn } from "../wire/dc-config.js";
-import { EVENT_RECORD_LENGTH } from "../event-log/dc-event.js";
-import { EVENT_LOG } from "../wire/opcodes.js";
-import type { ClearEventRecordsIn, EventRecordsPage, GetEventRecordsIn } from "../wire/event-records-payload.js";
-import { GET_EVENT_RECORDS_HEADER } from "../wire/event-records-payload.js";
-import { EXTENT_LIST_OUT_HEADER, type ExtentListPage, type GetExtentListIn } from "../wire/extent-list.js";
-import { DC_EXTENT_SIZE } from "../wire/dc-extent.js";
-import { MBOX_RC, ok, OK_VOID, type DcdResult } from "../wire/rc.js";
+import type { DcConfig, GetDcConfigIn } from "@dcd/core";
+import { EVENT_RECORD_LENGTH } from "@dcd/core";
+import { EVENT_LOG } from "@dcd/core";
+import type { ClearEventRecordsIn, EventRecordsPage, GetEventRecordsIn } from "@dcd/core";
+import { GET_EVENT_RECORDS_HEADER } from "@dcd/core";
+import { EXTENT_LIST_OUT_HEADER, type ExtentListPage, type GetExtentListIn } from "@dcd/core";
+import { DC_EXTENT_SIZE } from "@dcd/core";
+import { MBOX_RC, ok, OK_VOID, type DcdResult } from "@dcd/core";
 
 /** Extent records that fit in one output payload after a header of `header` bytes. */
 export function extentsPerPayload(core: DeviceCore, header: number): number {

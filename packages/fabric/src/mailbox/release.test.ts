@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { addAccepted, BASE, expectRefused, ext, MIB, range, TAG_A, TAG_B, useDevices, watch } from "../device/test-support/fixtures.js";
-import { MBOX_RC } from "../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 
 const R1 = BASE + 256 * MIB; // sharable region, 4 KiB blocks
 

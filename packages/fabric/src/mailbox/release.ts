@@ -9,12 +9,12 @@
  *     Capacity Released (05h) records to the FM, sanitize where requested (R78).
  * The host may release without being asked (R13); the More flag only groups payloads.
  */
-import { DC_EVENT_TYPE } from "../event-log/dc-event.js";
+import { DC_EVENT_TYPE } from "@dcd/core";
 import type { DeviceCore } from "../device/device-core.js";
 import type { HostState } from "../device/host-state.js";
 import { applyRelease, planRelease } from "../device/release-plan.js";
-import { MBOX_RC, OK_VOID, type DcdResult } from "../wire/rc.js";
-import type { UpdatedExtentList } from "../wire/updated-extent-list.js";
+import { MBOX_RC, OK_VOID, type DcdResult } from "@dcd/core";
+import type { UpdatedExtentList } from "@dcd/core";
 import { detectMalformedExtentList } from "./malformed-extent-list.js";
 
 const CMD = "release-dc(4803h)";

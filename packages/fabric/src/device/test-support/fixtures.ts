@@ -5,9 +5,9 @@ import type { Observable, Subscription } from "rxjs";
 import { afterEach, expect } from "vitest";
 import type { DcdDeviceConfig } from "../config.js";
 import { DcdDevice } from "../device.js";
-import type { DcEventRecord } from "../../event-log/dc-event.js";
+import type { DcEventRecord } from "@dcd/core";
 import type { LogicalDevice } from "../../mailbox/logical-device.js";
-import { type MboxRc, mboxRcName } from "../../wire/rc.js";
+import { type MboxRc, mboxRcName } from "@dcd/core";
 import type { DcExtent, DpaRange } from "../types.js";
 
 export const MIB = 1024 * 1024;

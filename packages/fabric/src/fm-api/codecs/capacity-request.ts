@@ -5,9 +5,9 @@
  */
 import { NULL_UUID, uuidFromBytes, uuidToBytes } from "@dcd/core";
 import type { DcExtent } from "../../device/types.js";
-import { readU64, view, writeU64 } from "../../wire/bytes.js";
-import { DC_EXTENT_SIZE, readDcExtent, writeDcExtent } from "../../wire/dc-extent.js";
-import { fail, MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { readU64, view, writeU64 } from "@dcd/core";
+import { DC_EXTENT_SIZE, readDcExtent, writeDcExtent } from "@dcd/core";
+import { fail, MBOX_RC, ok, type DcdResult } from "@dcd/core";
 
 export const CAPACITY_REQUEST_HEADER_SIZE = 0x20;
 

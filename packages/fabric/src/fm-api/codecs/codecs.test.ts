@@ -6,7 +6,7 @@
 import { fc, test } from "@fast-check/vitest";
 import { NULL_UUID } from "@dcd/core";
 import { describe, expect, it } from "vitest";
-import { MBOX_RC, type DcdResult } from "../../wire/rc.js";
+import { MBOX_RC, type DcdResult } from "@dcd/core";
 import { decodeGetDcdInfoOut, encodeGetDcdInfoOut, GET_DCD_INFO_OUT_SIZE, type GetDcdInfoOut } from "./get-dcd-info.js";
 import {
   decodeGetHostDcRegionConfigIn,

@@ -8,9 +8,9 @@
  * from @18h.
  */
 import type { DcExtent } from "../../device/types.js";
-import { view } from "../../wire/bytes.js";
-import { DC_EXTENT_SIZE, readDcExtent, writeDcExtent } from "../../wire/dc-extent.js";
-import { fail, MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { view } from "@dcd/core";
+import { DC_EXTENT_SIZE, readDcExtent, writeDcExtent } from "@dcd/core";
+import { fail, MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { requireFixedLength } from "./payload.js";
 
 export const GET_DC_REGION_EXTENT_LISTS_IN_SIZE = 0x0c;

@@ -8,8 +8,8 @@
  * (bit n = host n holds the tag), pending_ref_bitmap[32] @34h.
  */
 import { uuidFromBytes, uuidToBytes } from "@dcd/core";
-import { view } from "../../wire/bytes.js";
-import { fail, MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { view } from "@dcd/core";
+import { fail, MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { decodeBitmap, encodeBitmap, requireFixedLength } from "./payload.js";
 
 export const DC_REFERENCE_IN_SIZE = 0x10;

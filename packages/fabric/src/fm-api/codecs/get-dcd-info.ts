@@ -14,9 +14,9 @@
  * | 0Ch | 8 | total_dynamic_capacity (256 MiB units) |
  * | 14h | 8×8 | region 0..7 supported block size mask (bit n = 2^n bytes) |
  */
-import { readU64, view, writeU64 } from "../../wire/bytes.js";
+import { readU64, view, writeU64 } from "@dcd/core";
 import { CXL_CAPACITY_MULTIPLIER, DCD_MAX_NUM_REGION } from "../../device/types.js";
-import { fail, MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { fail, MBOX_RC, ok, type DcdResult } from "@dcd/core";
 
 export const GET_DCD_INFO_OUT_SIZE = 0x54;
 

@@ -21,8 +21,8 @@
  * (u32 each).
  */
 import { CXL_CAPACITY_MULTIPLIER } from "../../device/types.js";
-import { readU64, view, writeU64 } from "../../wire/bytes.js";
-import { fail, MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { readU64, view, writeU64 } from "@dcd/core";
+import { fail, MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { requireFixedLength } from "./payload.js";
 
 export const GET_HOST_DC_REGION_CONFIG_IN_SIZE = 4;

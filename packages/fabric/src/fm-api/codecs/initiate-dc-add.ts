@@ -5,7 +5,7 @@
  * No output.
  */
 import type { DcExtent } from "../../device/types.js";
-import { MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { decodeCapacityRequest, encodeCapacityRequest } from "./capacity-request.js";
 
 export interface InitiateDcAddIn {

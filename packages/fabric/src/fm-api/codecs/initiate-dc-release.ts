@@ -5,7 +5,7 @@
  * ext_count u32 @1Ch, extents @20h. No output.
  */
 import type { DcExtent } from "../../device/types.js";
-import { MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { decodeCapacityRequest, encodeCapacityRequest } from "./capacity-request.js";
 
 export const RELEASE_FLAG = { FORCED_REMOVAL: 1 << 4, SANITIZE_ON_RELEASE: 1 << 5 } as const;

@@ -2,7 +2,7 @@
  * Shared helpers of the FM API codecs: payload length checks that answer with the spec's return
  * code instead of throwing (bad input from an FM is data, not a bug), and bitmap helpers.
  */
-import { fail, MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { fail, MBOX_RC, ok, type DcdResult } from "@dcd/core";
 
 /** INVALID_PAYLOAD_LENGTH unless `payload` is exactly `size` bytes (commands with a fixed input). */
 export function requireFixedLength(payload: Uint8Array, size: number, what: string): DcdResult<undefined> {

@@ -2,8 +2,8 @@
  * 5602h Set DC Region Configuration (CXL r3.1 §7.6.7.6.3). Input (16 bytes): region_id u8 @00h,
  * reserved[3], block_sz u64 @04h, sanitize_on_release u8 @0Ch (bit 0), reserved[3]. No output.
  */
-import { readU64, view, writeU64 } from "../../wire/bytes.js";
-import { MBOX_RC, ok, type DcdResult } from "../../wire/rc.js";
+import { readU64, view, writeU64 } from "@dcd/core";
+import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { requireFixedLength } from "./payload.js";
 
 export const SET_DC_REGION_CONFIG_IN_SIZE = 0x10;

@@ -2,7 +2,7 @@ import { NULL_UUID, VirtualClock } from "@dcd/core";
 import { useLeakCheck } from "@dcd/testing";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DcdDevice } from "../../device/device.js";
-import { MBOX_RC } from "../../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 import { QmpMonitor } from "../qmp-monitor.js";
 import type { QmpSession } from "../qmp-session.js";
 import { QomDeviceRegistry } from "../qom-device-registry.js";

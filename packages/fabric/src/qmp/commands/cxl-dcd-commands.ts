@@ -17,7 +17,7 @@
  */
 import { isUuid } from "@dcd/core";
 import type { DpaRange, RemovalPolicy, SelectionPolicy } from "../../device/types.js";
-import { MBOX_RC, type DcdResult } from "../../wire/rc.js";
+import { MBOX_RC, type DcdResult } from "@dcd/core";
 import { defineQmpCommand, type QmpCommand } from "../qmp-command.js";
 import { genericError } from "../qmp-error.js";
 import type { QomDcdEntry, QomDeviceRegistry, QmpDcdProfile } from "../qom-device-registry.js";

@@ -10,7 +10,7 @@ import { useLeakCheck } from "@dcd/testing";
 import { fc, test } from "@fast-check/vitest";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { DcdDevice } from "../../device/device.js";
-import { MBOX_RC } from "../../wire/rc.js";
+import { MBOX_RC } from "@dcd/core";
 import { QmpMonitor } from "../qmp-monitor.js";
 import { QomDeviceRegistry } from "../qom-device-registry.js";
 import { QmpSocketServer } from "../server/qmp-socket-server.js";

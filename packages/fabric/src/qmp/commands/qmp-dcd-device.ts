@@ -3,7 +3,7 @@
  * table in order, and the typed add/release operations. `DcdDevice` satisfies it as is.
  */
 import type { DcPartition, DpaRange, ExtentRequest, RemovalPolicy, SelectionPolicy } from "../../device/types.js";
-import type { DcdResult } from "../../wire/rc.js";
+import type { DcdResult } from "@dcd/core";
 
 export interface QmpDcdDevice {
   readonly name: string;

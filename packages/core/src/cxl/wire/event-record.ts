@@ -4,7 +4,7 @@
  * body (CXL r3.1 Table 8-229; host-rules §1.3).
  */
 import { errno, uuidFromBytes, uuidToBytes } from "@dcd/core";
-import { DC_EVENT_FLAG_MORE, DC_EVENT_UUID, EVENT_RECORD_LENGTH, type DcEventRecord, type DcEventType } from "../event-log/dc-event.js";
+import { DC_EVENT_FLAG_MORE, DC_EVENT_UUID, EVENT_RECORD_LENGTH, type DcEventRecord, type DcEventType } from "./dc-event.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
 import { readDcExtent, writeDcExtent } from "./dc-extent.js";
 

@@ -1,6 +1,6 @@
 /** The 40-byte DC extent (CXL r3.1 Table 8-230), shared by event records, 4801h and 5603h-5605h. */
 import { NULL_UUID, uuidFromBytes, uuidToBytes } from "@dcd/core";
-import type { DcExtent } from "../device/types.js";
+import type { DcExtent } from "./extent.js";
 import { readU64, requireLength, writeU64 } from "./bytes.js";
 
 export const DC_EXTENT_SIZE = 0x28;

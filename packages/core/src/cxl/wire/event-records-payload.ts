@@ -3,7 +3,7 @@
  * Output header 20h bytes: flags @0 (bit0 overflow, bit1 more records), overflow error count
  * u16 @2, first/last overflow timestamps u64 @4/@0Ch, record count u16 @14h, records from @20h.
  */
-import { EVENT_RECORD_LENGTH, type DcEventRecord } from "../event-log/dc-event.js";
+import { EVENT_RECORD_LENGTH, type DcEventRecord } from "./dc-event.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
 import { readDcEventRecord, writeDcEventRecord } from "./event-record.js";
 

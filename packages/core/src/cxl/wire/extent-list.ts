@@ -1,5 +1,5 @@
 /** Get Dynamic Capacity Extent List (4801h): 8-byte input; 16-byte header + 40-byte extents. */
-import type { DcExtent } from "../device/types.js";
+import type { DcExtent } from "./extent.js";
 import { requireLength, view } from "./bytes.js";
 import { DC_EXTENT_SIZE, readDcExtent, writeDcExtent } from "./dc-extent.js";
 

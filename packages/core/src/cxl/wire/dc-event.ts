@@ -2,7 +2,7 @@
  * Dynamic Capacity event records (CXL r3.1 Table 8-229) as plain data. The 48-byte common header
  * fields are kept so a record encodes to, and decodes from, its exact 128 bytes.
  */
-import type { DcExtent } from "../device/types.js";
+import type { DcExtent } from "./extent.js";
 
 /** Dynamic Capacity Event Type (record offset 30h). 04h and 05h are written only to the FM's view. */
 export const DC_EVENT_TYPE = {

@@ -3,7 +3,7 @@
  * `num_entries_updated` u32 @0, flags u8 @4 (bit 0 More), 3 reserved, then 24-byte entries
  * { start_dpa u64, len u64, 8 reserved }.
  */
-import type { DpaRange } from "../device/types.js";
+import type { DpaRange } from "./extent.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
 
 export interface UpdatedExtentList {

@@ -1,5 +1,5 @@
 /** Get Dynamic Capacity Configuration (4800h): 2-byte input, 8-byte header + 40-byte region records + 4 counters. */
-import { CXL_CAPACITY_MULTIPLIER } from "../device/types.js";
+import { CXL_CAPACITY_MULTIPLIER } from "./extent.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
 
 export interface GetDcConfigIn {

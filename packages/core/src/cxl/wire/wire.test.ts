@@ -5,7 +5,7 @@
 import { NULL_UUID, uuidToBytes } from "@dcd/core";
 import { fc, test } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
-import { DC_EVENT_TYPE, type DcEventRecord } from "../event-log/dc-event.js";
+import { DC_EVENT_TYPE, type DcEventRecord } from "./dc-event.js";
 import { readU64, writeU64 } from "./bytes.js";
 import { decodeGetDcConfigIn, decodeGetDcConfigOut, encodeGetDcConfigIn, encodeGetDcConfigOut } from "./dc-config.js";
 import { decodeDcExtent, encodeDcExtent } from "./dc-extent.js";
