@@ -21,3 +21,4 @@ export { formatUeventVars, parseSynthUevent } from "./driver-model/uevent.js";
 export { DriverCore, type DriverCoreOptions } from "./driver-model/driver-core.js";
 export { createHost, Host, type HostOptions } from "./host/host.js";
 export { BUS_TYPE, DRIVER, DRIVER_CORE, type DriverModule, HOST, SYSFS_TREE } from "./host/tokens.js";
+export * from "./cxl/region-driver.js";
