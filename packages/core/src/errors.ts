@@ -10,6 +10,7 @@
 export const ERRNO = {
   EPERM: "Operation not permitted",
   ENOENT: "No such file or directory",
+  EINTR: "Interrupted system call",
   EIO: "Input/output error",
   ENXIO: "No such device or address",
   E2BIG: "Argument list too long",
