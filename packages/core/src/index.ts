@@ -22,3 +22,8 @@ export { DriverCore, type DriverCoreOptions } from "./driver-model/driver-core.j
 export { createHost, Host, type HostOptions } from "./host/host.js";
 export { BUS_TYPE, DRIVER, DRIVER_CORE, type DriverModule, HOST, SYSFS_TREE } from "./host/tokens.js";
 export * from "./cxl/region-driver.js";
+export * from "./cxl/mbox/index.js";
+export * from "./cxl/extent/index.js";
+export * from "./cxl/dax-region/index.js";
+export * from "./cxl/index.js";
+export * from "./mm/index.js";

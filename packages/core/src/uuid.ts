@@ -38,6 +38,15 @@ const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"
 /** The text form of 16 wire bytes read at `offset`. */
 export function uuidFromBytes(bytes: Uint8Array, offset = 0): string {
   if (bytes.length < offset + 16) throw errno("EINVAL", `uuid: need 16 bytes at offset ${offset}, have ${bytes.length - offset}`);
+  // Untagged extents are the common case on the wire: no string to build.
+  let zero = true;
+  for (let i = 0; i < 16; i++) {
+    if (bytes[offset + i] !== 0) {
+      zero = false;
+      break;
+    }
+  }
+  if (zero) return NULL_UUID;
   let s = "";
   for (let i = 0; i < 16; i++) {
     if (i === 4 || i === 6 || i === 8 || i === 10) s += "-";

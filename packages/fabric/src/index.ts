@@ -53,3 +53,6 @@ export * from "./fm-api/codecs/dc-region-extent-lists.js";
 export * from "./fm-api/codecs/initiate-dc-add.js";
 export * from "./fm-api/codecs/initiate-dc-release.js";
 export * from "./fm-api/codecs/dc-tags.js";
+
+// cxl_test: the kernel mock topology and its injection files, on a dcd host (issue 4).
+export * from "./cxl-test/index.js";

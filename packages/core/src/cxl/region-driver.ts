@@ -47,6 +47,8 @@ export interface ExtentGroup {
   readonly sharable: boolean;
   /** The region's name (`region0`). */
   readonly region: string;
+  /** The memdev the group arrived through (`mem0`). */
+  readonly memdev: string;
   /** Members in seq_num order. */
   readonly extents: readonly RegionExtent[];
   /** Found by the probe-time scan (R35-R37): already accepted, never re-acknowledged. */

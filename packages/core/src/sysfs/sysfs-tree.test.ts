@@ -39,6 +39,16 @@ describe("SysfsTree: cat, echo, ls", () => {
     expect(t.realpath("/sys/bus/cxl/devices/mem0/size")).toBe("/sys/devices/platform/mem0/size");
   });
 
+  it("readlink climbs to the target's parent, as kernfs does, for a link to an ancestor", () => {
+    const t = new SysfsTree();
+    t.mkdir("/sys/devices/platform/ACPI0017:00/root0");
+    t.addLink("/sys/devices/platform/ACPI0017:00/root0/uport", "/sys/devices/platform/ACPI0017:00");
+    t.addLink("/sys/devices/platform/ACPI0017:00/root0/self", "/sys/devices/platform/ACPI0017:00/root0");
+    expect(t.readlink("/sys/devices/platform/ACPI0017:00/root0/uport")).toBe("../../ACPI0017:00");
+    expect(t.readlink("/sys/devices/platform/ACPI0017:00/root0/self")).toBe("../root0");
+    expect(t.realpath("/sys/devices/platform/ACPI0017:00/root0/uport")).toBe("/sys/devices/platform/ACPI0017:00");
+  });
+
   it("readlink gives the kernel's relative form", () => {
     const { t } = deviceTree();
     expect(t.readlink("/sys/bus/cxl/devices/mem0")).toBe("../../../devices/platform/mem0");

@@ -38,9 +38,23 @@ export interface SysfsEntry extends SysfsStat {
   readonly target?: string;
 }
 
+/**
+ * Children of a directory computed on demand (as kernfs populates large directories lazily):
+ * child directories named by {@link SysfsDirSource.names}, each holding the attribute files
+ * {@link SysfsDirSource.lookup} returns. Nothing is stored per child, so a source can stand for
+ * millions of entries. Static children of the same directory take precedence over its source.
+ */
+export interface SysfsDirSource {
+  /** Names of the child directories, in any order. */
+  names(): Iterable<string>;
+  /** The attribute files of child directory `name` (by file name), or undefined when there is none. */
+  lookup(name: string): ReadonlyMap<string, AttributeSpec> | undefined;
+}
+
 interface DirNode {
   readonly kind: "dir";
   readonly children: Map<string, Node>;
+  source?: SysfsDirSource;
 }
 interface FileNode {
   readonly kind: "file";
@@ -121,13 +135,32 @@ export class SysfsTree {
     dir.children.set(name, { kind: "link", target: resolveDots(components(target)) });
   }
 
+  /**
+   * Let `source` supply child directories of the existing directory `path` on demand (at most one
+   * source per directory). Removing the directory removes its source. EEXIST when it has one.
+   */
+  addDirSource(path: string, source: SysfsDirSource): void {
+    const dir = this.lookupDir(components(path), path);
+    if (dir.source !== undefined) throw errno("EEXIST", `sysfs: ${path} already has a directory source`, { detail: { path } });
+    dir.source = source;
+  }
+
+  /** Detach the source of directory `path` (no error when it has none or is gone). */
+  removeDirSource(path: string): void {
+    const found = this.lookup(components(path), true, path, 0);
+    if (!("miss" in found) && found.node.kind === "dir") delete found.node.source;
+  }
+
   /** Remove an entry; a directory goes with everything below it (`rm -r`). A link is removed, not its target. */
   remove(path: string): void {
     const parts = components(path);
     const name = parts.pop();
     if (name === undefined) throw errno("EBUSY", "sysfs: cannot remove /", { detail: { path } });
     const dir = this.lookupDir(parts, path);
-    if (!dir.children.delete(name)) throw errno("ENOENT", `sysfs: remove ${path}: no such file or directory`, { detail: { path } });
+    if (!dir.children.delete(name)) {
+      if (dir.source?.lookup(name) !== undefined) throw errno("EPERM", `sysfs: remove ${path}: the entry belongs to its directory's source`, { detail: { path } });
+      throw errno("ENOENT", `sysfs: remove ${path}: no such file or directory`, { detail: { path } });
+    }
   }
 
   /** Remove an entry when it exists; no error otherwise (teardown paths use this). */
@@ -175,7 +208,7 @@ export class SysfsTree {
   /** `ls PATH`: the names in a directory, sorted; for a file, its own name. */
   list(path: string): string[] {
     const node = this.resolve(path, true);
-    if (node.kind === "dir") return [...node.children.keys()].sort();
+    if (node.kind === "dir") return childNames(node);
     return [components(path).at(-1) ?? ""];
   }
 
@@ -215,8 +248,8 @@ export class SysfsTree {
 
   private *walkNode(node: Node, parts: string[]): Generator<SysfsEntry> {
     if (node.kind !== "dir") return;
-    for (const name of [...node.children.keys()].sort()) {
-      const child = node.children.get(name);
+    for (const name of childNames(node)) {
+      const child = childOf(node, name);
       if (child === undefined) continue;
       const childParts = [...parts, name];
       const entry: SysfsEntry =
@@ -280,7 +313,7 @@ export class SysfsTree {
         node = up.node;
         continue;
       }
-      const child = node.children.get(name);
+      const child = childOf(node, name);
       if (child === undefined) return { miss: "ENOENT" };
       const last = i === parts.length - 1;
       if (child.kind === "link" && (!last || followLast)) {
@@ -295,6 +328,25 @@ export class SysfsTree {
     }
     return { node, real };
   }
+}
+
+/** A child of `dir`: static first, then what its source makes (a fresh node, never stored). */
+function childOf(dir: DirNode, name: string): Node | undefined {
+  const child = dir.children.get(name);
+  if (child !== undefined || dir.source === undefined) return child;
+  const files = dir.source.lookup(name);
+  if (files === undefined) return undefined;
+  const children = new Map<string, Node>();
+  for (const [file, spec] of files) children.set(file, { kind: "file", spec, mode: spec.mode ?? defaultMode(spec) });
+  return { kind: "dir", children };
+}
+
+/** Sorted names of `dir`'s static and sourced children. */
+function childNames(dir: DirNode): string[] {
+  if (dir.source === undefined) return [...dir.children.keys()].sort();
+  const names = new Set(dir.children.keys());
+  for (const n of dir.source.names()) names.add(n);
+  return [...names].sort();
 }
 
 function statOf(node: Node): SysfsStat {
@@ -318,12 +370,15 @@ function resolveDots(parts: readonly string[]): string[] {
   return out;
 }
 
-/** The relative path from directory `from` to `to`, as the kernel writes sysfs links. */
+/**
+ * The relative path from directory `from` to `to`, as kernfs writes sysfs links
+ * (`kernfs_get_target_path`): climb from `from` to the nearest ancestor of the *target's parent*,
+ * then walk down to the target. So a link to an ancestor reads `../../ACPI0017:00`, never `..`.
+ */
 function relative(from: readonly string[], to: readonly string[]): string {
+  const targetParent = to.slice(0, -1);
   let common = 0;
-  while (common < from.length && common < to.length && from[common] === to[common]) common++;
+  while (common < from.length && common < targetParent.length && from[common] === targetParent[common]) common++;
   const up: string[] = Array.from({ length: from.length - common }, () => "..");
-  const rest = to.slice(common);
-  const all = [...up, ...rest];
-  return all.length === 0 ? "." : all.join("/");
+  return [...up, ...to.slice(common)].join("/");
 }

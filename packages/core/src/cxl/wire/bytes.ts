@@ -19,7 +19,8 @@ export function readU64(v: DataView, offset: number): number {
 /** Write a non-negative safe integer as u64; RangeError otherwise (a dcd bug, not bad input). */
 export function writeU64(v: DataView, offset: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`u64 field at 0x${offset.toString(16)}: ${value} is not a non-negative safe integer`);
-  v.setUint32(offset, value % TWO_32, true);
+  // `>>> 0` is value mod 2^32, exact for safe integers; `%` on doubles is a slow libm call.
+  v.setUint32(offset, value >>> 0, true);
   v.setUint32(offset + 4, Math.floor(value / TWO_32), true);
 }
 

@@ -35,8 +35,12 @@ export function writeDcEventRecord(v: DataView, bytes: Uint8Array, offset: numbe
 }
 
 export function readDcEventRecord(v: DataView, bytes: Uint8Array, offset: number): DcEventRecord {
-  const uuid = uuidFromBytes(bytes, offset);
-  if (uuid !== DC_EVENT_UUID) throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuid} is not the Dynamic Capacity event uuid`);
+  // Compare the record UUID as bytes: the text is only needed for the error.
+  for (let i = 0; i < 16; i++) {
+    if (bytes[offset + i] !== DC_UUID_BYTES[i]) {
+      throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuidFromBytes(bytes, offset)} is not the Dynamic Capacity event uuid`);
+    }
+  }
   return {
     headerFlags: (bytes[offset + 0x11] as number) | ((bytes[offset + 0x12] as number) << 8) | ((bytes[offset + 0x13] as number) << 16),
     handle: v.getUint16(offset + 0x14, true),

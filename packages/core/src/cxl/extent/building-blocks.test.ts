@@ -1,0 +1,107 @@
+/** The pipeline's building blocks: host policy presets, the range index, the id allocator, coroutines. */
+import { useLeakCheck } from "@dcd/testing";
+import { fc, test } from "@fast-check/vitest";
+import { describe, expect, it } from "vitest";
+import { NULL_UUID } from "../../uuid.js";
+import { type Co, run, runAsync, wait } from "./co.js";
+import { checkGroupSeq, groupChain } from "./gates.js";
+import { HOST_POLICY_V10, HOST_POLICY_V11, HOST_POLICY_V9, hostPolicy } from "./host-policy.js";
+import { LowestIdAllocator, SortedRangeIndex } from "./sorted-index.js";
+
+const TAG = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
+
+describe("extent pipeline building blocks", () => {
+  useLeakCheck();
+
+  it("host policy presets carry each series' switches (§9.1)", () => {
+    expect(HOST_POLICY_V11).toMatchObject({ partitionModeName: "dynamic_ram_1", seqBase: 0, tagUniqueness: "host", chainTimeoutMs: 20_000, maxPendingExtents: 100, extentIdBase: 1, alignBytes: 2 * 1024 * 1024, releaseNoMatch: "einval-no-ack" });
+    expect(HOST_POLICY_V10).toMatchObject({ partitionModeName: "dynamic_ram_a", seqBase: 1, tagUniqueness: "region", maxPendingExtents: null, extentIdBase: 0 });
+    expect(HOST_POLICY_V9).toMatchObject({ tagsSupported: false, alignBytes: 0, tagUniqueness: "none", chainTimeoutMs: null, untaggedGrouping: "per-extent", releaseMatch: "overlap" });
+    expect(hostPolicy("L11", { releaseNoMatch: "ack-return-0" }).releaseNoMatch).toBe("ack-return-0");
+    expect(() => hostPolicy("L11", { alignBytes: 3 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => hostPolicy("L11", { maxPendingExtents: 0 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => hostPolicy("L11", { chainTimeoutMs: -1 })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  it("R23: grouping keeps first-appearance order and arrival order within a non-sharable group", () => {
+    const e = (dpa: number, tag = NULL_UUID, sharedSeq = 0) => ({ dpa, len: 1, tag, sharedSeq });
+    const groups = groupChain([e(1), e(2, TAG, 1), e(3), e(4, TAG, 0)], () => "r0");
+    expect(groups.map((g) => [g.tag, g.extents.map((x) => x.dpa)])).toEqual([
+      [NULL_UUID, [1, 3]],
+      [TAG, [4, 2]],
+    ]);
+  });
+
+  it("R25: sequence checks name the first fault", () => {
+    const e = (sharedSeq: number) => ({ dpa: 0, len: 1, tag: TAG, sharedSeq });
+    expect(checkGroupSeq(TAG, [e(0), e(0)], HOST_POLICY_V11)).toBeUndefined();
+    expect(checkGroupSeq(TAG, [e(0), e(1), e(2)], HOST_POLICY_V11)).toBeUndefined();
+    expect(checkGroupSeq(TAG, [e(0), e(1), e(1)], HOST_POLICY_V11)).toMatch(/gap\/dup: expected 2 got 1/);
+    expect(checkGroupSeq(TAG, [e(0), e(0), e(1)], HOST_POLICY_V11)).toMatch(/gap\/dup: expected 1 got 0/);
+    expect(checkGroupSeq(TAG, [e(1), e(2)], HOST_POLICY_V10)).toBeUndefined();
+  });
+
+  test.prop([fc.uniqueArray(fc.integer({ min: 0, max: 5000 }), { maxLength: 3000 }), fc.array(fc.integer({ min: 0, max: 5000 }), { maxLength: 50 })])(
+    "the range index answers floor/higher/containing like a sorted array, through inserts and deletes",
+    (starts, removals) => {
+      const idx = new SortedRangeIndex<{ dpa: number; len: number }>();
+      const live = new Map<number, { dpa: number; len: number }>();
+      for (const s of starts) {
+        const entry = { dpa: s * 10, len: 5 };
+        idx.insert(entry);
+        live.set(entry.dpa, entry);
+      }
+      for (const r of removals) {
+        const entry = live.get(r * 10);
+        if (entry !== undefined) {
+          expect(idx.delete(entry)).toBe(true);
+          live.delete(entry.dpa);
+        }
+      }
+      const sorted = [...live.values()].sort((a, b) => a.dpa - b.dpa);
+      expect([...idx.values()]).toEqual(sorted);
+      expect(idx.size).toBe(sorted.length);
+      for (const q of [0, 7, 12345, 25003, 49999]) {
+        const floor = [...sorted].reverse().find((x) => x.dpa <= q);
+        expect(idx.floor(q)).toBe(floor);
+        expect(idx.higher(q)).toBe(sorted.find((x) => x.dpa > q));
+        expect(idx.containing(q, 1)).toBe(floor !== undefined && floor.dpa + floor.len >= q + 1 ? floor : undefined);
+      }
+    },
+  );
+
+  it("ids are allocated lowest free first, from the base", () => {
+    const ids = new LowestIdAllocator(1);
+    expect([ids.alloc(), ids.alloc(), ids.alloc(), ids.alloc()]).toEqual([1, 2, 3, 4]);
+    ids.release(3);
+    ids.release(1);
+    expect([ids.alloc(), ids.alloc(), ids.alloc()]).toEqual([1, 3, 5]);
+  });
+
+  it("coroutines run synchronously until a promise, then resume; rejections are thrown into them", async () => {
+    function* sync(): Co<number> {
+      const a = yield* wait(1);
+      const b = yield* wait(2);
+      return a + b;
+    }
+    expect(run(sync())).toBe(3);
+    function* mixed(): Co<string> {
+      const a = yield* wait(Promise.resolve("x"));
+      try {
+        yield* wait(Promise.reject(new Error("boom")));
+      } catch (err) {
+        return `${a} caught ${(err as Error).message}`;
+      }
+      return "not reached";
+    }
+    const r = run(mixed());
+    expect(r).toBeInstanceOf(Promise);
+    await expect(r).resolves.toBe("x caught boom");
+    function* failing(): Co<void> {
+      yield* wait(undefined);
+      throw new Error("sync failure");
+    }
+    expect(() => run(failing())).toThrow("sync failure");
+    await expect(runAsync(failing())).rejects.toThrow("sync failure");
+  });
+});

@@ -1,0 +1,154 @@
+/**
+ * The host's extent objects (kernel: `struct dc_extent`, `struct cxl_dc_tag_group`, the endpoint
+ * decoder's DPA window) and the read-only views region drivers receive.
+ */
+import type { Device } from "../../driver-model/device.js";
+import { NULL_UUID } from "../../uuid.js";
+import type { ExtentGroup, RegionExtent } from "../region-driver.js";
+import type { DpaRange } from "../wire/extent.js";
+import { SortedRangeIndex, type RangeEntry } from "./sorted-index.js";
+
+/** One DC partition of a memdev as the memdev probe found it (R4, R7). */
+export interface DcPartitionInfo {
+  /** DC region index (0-7). */
+  readonly index: number;
+  /** Absolute DPA of the first byte. */
+  readonly start: number;
+  /** Bytes (Decode Length × 256 MiB). */
+  readonly size: number;
+  /** CDAT DSMAS sharable flag. */
+  readonly sharable: boolean;
+}
+
+/** An endpoint decoder of a DC region (1-way interleave: exactly one per region, R62). */
+export interface DcRegionTarget {
+  readonly memdev: Device;
+  /** `decoderE.M`, for log lines. */
+  readonly decoder: string;
+  /** The decoder's DPA resource. */
+  readonly dpaStart: number;
+  readonly dpaSize: number;
+  /** HPA of the decoder's first byte (the region's start for 1-way). */
+  readonly hpaStart: number;
+}
+
+/** The region side a target belongs to (implemented by `CxlDaxRegion`). */
+export interface RegionSide {
+  readonly name: string;
+  readonly regionName: string;
+  readonly hpaStart: number;
+}
+
+/** @internal A decoder window with the extents accepted through it. */
+export class TargetState<R extends RegionSide = RegionSide> {
+  readonly extents = new SortedRangeIndex<DcExtentRecord>();
+  readonly dpaStart: number;
+  readonly dpaEnd: number;
+  constructor(
+    readonly target: DcRegionTarget,
+    readonly region: R,
+  ) {
+    this.dpaStart = target.dpaStart;
+    this.dpaEnd = target.dpaStart + target.dpaSize;
+  }
+
+  contains(dpa: number, len: number): boolean {
+    return dpa >= this.dpaStart && dpa + len <= this.dpaEnd;
+  }
+}
+
+/** @internal `struct dc_extent`. */
+export class DcExtentRecord implements RangeEntry {
+  id = -1;
+  name = "";
+  constructor(
+    readonly dpa: number,
+    readonly len: number,
+    /** Region-relative offset (the sysfs `offset`). */
+    readonly offset: number,
+    readonly seqNum: number,
+    readonly sharedSeq: number,
+    readonly group: TagGroupRecord,
+    readonly target: TargetState,
+  ) {}
+}
+
+/** @internal `struct cxl_dc_tag_group`. */
+export class TagGroupRecord {
+  /** Members in seq_num order. */
+  readonly members: DcExtentRecord[] = [];
+  /** The policy saw `admit`/`accepted` (false while the region's DAX driver is unbound, R32). */
+  notified = false;
+  /** Never acknowledged: tearing it down sends no Release DC (R31). */
+  skipDeviceRelease = false;
+  /** In the tag registry and the region's lists. */
+  live = false;
+  /** A release is running (device, host or teardown); a second one waits for nothing. */
+  releasing = false;
+  private cachedView: ExtentGroup | undefined;
+
+  constructor(
+    readonly tag: string,
+    readonly sharable: boolean,
+    readonly region: RegionSide,
+    readonly memdev: string,
+    readonly existing: boolean,
+  ) {}
+
+  get tagged(): boolean {
+    return this.tag !== NULL_UUID;
+  }
+
+  /**
+   * The policy's view. One object per group: its extents read `name` from the records, so the
+   * same view shows "" while the group is offered and `extentZ.K` once realised.
+   */
+  view(): ExtentGroup {
+    this.cachedView ??= Object.freeze({
+      tag: this.tag,
+      tagged: this.tag !== NULL_UUID,
+      sharable: this.sharable,
+      region: this.region.regionName,
+      memdev: this.memdev,
+      extents: Object.freeze(this.members.map((m) => new RegionExtentView(m, this.region.hpaStart))),
+      existing: this.existing,
+    });
+    return this.cachedView;
+  }
+}
+
+/** A member as the policy sees it (`RegionExtent`), backed by its record. */
+class RegionExtentView implements RegionExtent {
+  readonly dpa: number;
+  readonly length: number;
+  readonly hpa: number;
+  readonly offset: number;
+  readonly tag: string;
+  readonly seqNum: number;
+  readonly sharedSeq: number;
+  readonly #record: DcExtentRecord;
+
+  constructor(record: DcExtentRecord, hpaStart: number) {
+    this.#record = record;
+    this.dpa = record.dpa;
+    this.length = record.len;
+    this.offset = record.offset;
+    this.hpa = hpaStart + record.offset;
+    this.tag = record.group.tag;
+    this.seqNum = record.seqNum;
+    this.sharedSeq = record.sharedSeq;
+  }
+
+  /** `extentZ.K` once realised, "" while offered. */
+  get name(): string {
+    return this.#record.name;
+  }
+
+  toJSON(): RegionExtent {
+    return { dpa: this.dpa, length: this.length, hpa: this.hpa, offset: this.offset, tag: this.tag, seqNum: this.seqNum, sharedSeq: this.sharedSeq, name: this.name };
+  }
+}
+
+export function rangeOf(r: DcExtentRecord): DpaRange {
+  return { dpa: r.dpa, len: r.len };
+}

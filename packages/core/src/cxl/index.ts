@@ -1,0 +1,26 @@
+/** The CXL object model and enumeration (everything of `cxl/` except `wire/`, `mbox/`, `extent/`, `dax-region/`). */
+export * from "./bus.js";
+export * from "./profile.js";
+export * from "./format.js";
+export * from "./kernel-log.js";
+export * from "./port.js";
+export * from "./decoder.js";
+export * from "./dpa.js";
+export * from "./memdev.js";
+export * from "./region.js";
+export * from "./hardware.js";
+export * from "./hooks.js";
+export * from "./subsystem.js";
+export * from "./topology-spec.js";
+export * from "./topology.js";
+export * from "./cxl-core.js";
+export { cxlBusProbe, cxlBusRemove, regionCanProbe } from "./region-bind.js";
+export { createRegion, cxlAddToRegion } from "./region-create.js";
+export { attachTarget, commitRegion, resetRegion } from "./region-attach.js";
+export { configureDcd, dcdCommandsSupported, DCD_COMMANDS, CXL_DCD_BLOCK_LINE_SIZE } from "./dc-identify.js";
+export { cxlMemdevHostProbe, cxlPciDriver } from "./drivers/cxl-pci.js";
+export { cxlAcpiDriver } from "./drivers/cxl-acpi.js";
+export { cxlMemDriver } from "./drivers/cxl-mem.js";
+export { cxlPortDriver } from "./drivers/cxl-port.js";
+export { admitAllPolicy, cxlRegionDriver } from "./drivers/cxl-region.js";
+export { cxlCreateRegion, cxlDestroyRegion, nextFreeEndpointDecoder, type CxlCreateRegionOptions } from "./region-helper.js";

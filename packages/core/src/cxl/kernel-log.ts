@@ -1,0 +1,75 @@
+/**
+ * The host's kernel log (`dmesg`): what `dev_err`/`dev_warn`/`dev_info`/`dev_dbg` print, in order.
+ * Rules whose only visible outcome is a log line (R3-R7 "DCD disabled", the extent gates' drops)
+ * are tested by reading it. One log per host, registered in the host container by `cxlCore`
+ * under {@link KERNEL_LOG}; anything that prints resolves it from there.
+ */
+import { type Observable, Subject } from "rxjs";
+import { type InjectionToken } from "tsyringe";
+import { type Device } from "../driver-model/device.js";
+
+/** `KERN_ERR`, `KERN_WARNING`, `KERN_INFO`, `KERN_DEBUG`. */
+export type KernelLogLevel = "err" | "warn" | "info" | "debug";
+
+export interface KernelLogEntry {
+  readonly level: KernelLogLevel;
+  /** `dev_name()` of the device printed for, or "" for `pr_*` lines. */
+  readonly device: string;
+  /** The message without its trailing newline. */
+  readonly message: string;
+}
+
+export class KernelLog {
+  private readonly lines: KernelLogEntry[] = [];
+  private readonly subject = new Subject<KernelLogEntry>();
+  /** Every line as it is printed. Completes on {@link dispose}. */
+  readonly lines$: Observable<KernelLogEntry> = this.subject.asObservable();
+
+  /** `dev_printk`. `dev` may be a device or a bare name. */
+  print(level: KernelLogLevel, dev: Device | string | undefined, message: string): void {
+    const entry: KernelLogEntry = { level, device: typeof dev === "string" ? dev : (dev?.name ?? ""), message };
+    this.lines.push(entry);
+    this.subject.next(entry);
+  }
+
+  err(dev: Device | string | undefined, message: string): void {
+    this.print("err", dev, message);
+  }
+
+  warn(dev: Device | string | undefined, message: string): void {
+    this.print("warn", dev, message);
+  }
+
+  info(dev: Device | string | undefined, message: string): void {
+    this.print("info", dev, message);
+  }
+
+  debug(dev: Device | string | undefined, message: string): void {
+    this.print("debug", dev, message);
+  }
+
+  /** Every line so far, oldest first. */
+  entries(): readonly KernelLogEntry[] {
+    return this.lines;
+  }
+
+  /** `dmesg` text: one `device: message` line per entry (debug lines only with `withDebug`). */
+  text(withDebug = false): string {
+    return this.lines
+      .filter((l) => withDebug || l.level !== "debug")
+      .map((l) => (l.device === "" ? l.message : `${l.device}: ${l.message}`))
+      .join("\n");
+  }
+
+  /** True when some line's message contains `fragment` (any level). */
+  has(fragment: string, level?: KernelLogLevel): boolean {
+    return this.lines.some((l) => l.message.includes(fragment) && (level === undefined || l.level === level));
+  }
+
+  dispose(): void {
+    this.subject.complete();
+  }
+}
+
+/** The host's kernel log. */
+export const KERNEL_LOG: InjectionToken<KernelLog> = Symbol("KernelLog");

@@ -1,0 +1,3 @@
+export * from "./transport.js";
+export * from "./rc-errno.js";
+export * from "./mailbox.js";

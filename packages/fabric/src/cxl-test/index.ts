@@ -1,0 +1,2 @@
+export * from "./cxl-test-topology.js";
+export * from "./cxl-mock-mem.js";
