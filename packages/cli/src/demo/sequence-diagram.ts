@@ -13,7 +13,7 @@ export interface SequenceStep {
   readonly label: string;
 }
 
-const LANE = 14;
+const LANE = 16;
 
 /** Render `steps` between `actors` (left to right) as fixed-width text. */
 export function renderSequence(actors: readonly string[], steps: readonly SequenceStep[]): string {
@@ -35,7 +35,7 @@ export function renderSequence(actors: readonly string[], steps: readonly Sequen
     const span = Math.max(hi - lo - 1, LANE - 1);
     const words = step.label.split(/\s+/).filter((w) => w !== "");
     // Leave "-- " and " ->" around the text, as the seed draws "|-- Add ----->|".
-    const rows = wrap(words, a === b ? LANE - 2 : span - 6);
+    const rows = wrap(words, a === b ? (a === actors.length - 1 ? 40 : LANE - 2) : span - 6);
     rows.forEach((text, r) => {
       const row = blank();
       if (r === 0 && a !== b) {
@@ -53,7 +53,11 @@ export function renderSequence(actors: readonly string[], steps: readonly Sequen
           const at = start + x;
           // Inside an arrow's span the label may cover the lanes it crosses, as the arrow does.
           const inside = a === b ? row[at] !== "|" : at > lo && at < hi;
-          if (at < row.length && inside) row[at] = text[x] ?? " ";
+          // A note on the last lane is written past it, extending the row.
+          if (a === b && at >= row.length) {
+            while (row.length < at) row.push(" ");
+            row.push(text[x] ?? " ");
+          } else if (inside) row[at] = text[x] ?? " ";
         }
       }
       lines.push(row.join("").trimEnd());
