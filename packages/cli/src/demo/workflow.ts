@@ -38,6 +38,8 @@ export interface DemoDriver {
   readonly driver: string;
   /** Driver packages to load next to the CXL core. */
   readonly modules: readonly DriverModule[];
+  /** Set the driver's policy after the region is bound, before capacity arrives (sysram's `online_type`). */
+  configure?(ctx: Omit<DemoContext, "tag">): Promise<string>;
   /** Start using the accepted group (the host user's "Create DAX dev / Use memory"). */
   use(ctx: DemoContext): Promise<string>;
   /** Stop using it, so that the next release can proceed. */
@@ -134,6 +136,7 @@ export async function runWorkflow(d: DemoDriver): Promise<DemoRun> {
     await settle();
     step("Host User", "Host Kernel", "Create Region");
     check("create region", region.driver?.name === d.driver, `${region.name} bound to ${region.driver?.name ?? "nothing"}`);
+    if (d.configure) step("Host User", "Host Kernel", await d.configure({ host, region }));
     step("Host User", "Orchestrator", "Signal done");
 
     // Add capacity: one tagged allocation of two extents, prescriptive.

@@ -1,0 +1,4 @@
+export { DAX_DCD_ALIGN, DaxGroup, DaxRegionPolicy, DaxResource, type DaxResourceOwner } from "./dax-resource-pool.js";
+export { DaxRegion, type DaxMapping, type DaxRegionEnv, hexAlt as daxHexAlt, DEV_DAX_TYPE, DEVICE_DAX_DRIVER_NAME, DevDax, KMEM_DRIVER_NAME } from "./dax-region.js";
+export { daxBusType, deviceDaxDriver, kmemDriver, type KmemOptions } from "./dax-bus.js";
+export { daxBusModule, type DaxDeviceInfo, type DaxLayerOptions, type DaxRegionInfo, daxRegionPolicy, DaxSubsystem, registerDaxBus } from "./dax-subsystem.js";
