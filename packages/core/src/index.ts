@@ -27,3 +27,4 @@ export * from "./cxl/extent/index.js";
 export * from "./cxl/dax-region/index.js";
 export * from "./cxl/index.js";
 export * from "./mm/index.js";
+export * from "./dax/index.js";

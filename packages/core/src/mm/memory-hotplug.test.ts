@@ -339,6 +339,48 @@ describe("zones", () => {
   });
 });
 
+describe("offlineRanges", () => {
+  it("offlines disjoint ranges as one operation, migrating out of all of them", async () => {
+    const h = await setup();
+    await plug(h, region(0, 128 * MiB), 2, "online_movable");
+    await plug(h, region(512 * MiB, 128 * MiB), 2, "online_movable");
+    h.mm.workload.allocate(VM_BLOCK0, 100);
+    const r = h.mm.offlineRanges([region(0, 128 * MiB), region(512 * MiB, 128 * MiB)]);
+    expect(r.ok).toBe(true);
+    expect(r.blocks).toEqual([VM_BLOCK0, VM_BLOCK0 + 4]);
+    expect(r.range).toEqual(region(0, 640 * MiB));
+    // Nothing migrated into the other range of the same operation.
+    expect(h.mm.block(VM_BLOCK0 + 4)).toMatchObject({ state: "offline" });
+    expect(h.mm.block(VM_BLOCK0)).toMatchObject({ state: "offline" });
+  });
+
+  it("is all or nothing across ranges: a failure in the second range re-onlines the first", async () => {
+    const h = await setup();
+    await plug(h, region(0, 128 * MiB), 2, "online_movable");
+    await plug(h, region(512 * MiB, 128 * MiB), 2, "online_movable");
+    h.mm.workload.allocate(VM_BLOCK0 + 4, 10);
+    h.mm.workload.pin(VM_BLOCK0 + 4, 10);
+    const before = h.mm.snapshot();
+    const r = h.mm.offlineRanges([region(0, 128 * MiB), region(512 * MiB, 128 * MiB)]);
+    expect(r.ok).toBe(false);
+    expect(outcome(r)).toBe("EBUSY");
+    expect(r.steps.map((s) => [s.action, s.block, s.ok, s.rollback])).toEqual([
+      ["offline-block", VM_BLOCK0, true, false],
+      ["offline-block", VM_BLOCK0 + 4, false, false],
+      ["online-block", VM_BLOCK0, true, true],
+    ]);
+    expect(h.mm.snapshot().blocks).toEqual(before.blocks);
+  });
+
+  it("refuses an empty list and overlapping ranges with EINVAL", async () => {
+    const h = await setup();
+    await plug(h, region(0, 256 * MiB), 2, "online_movable");
+    expect(outcome(h.mm.offlineRanges([]))).toBe("EINVAL");
+    expect(outcome(h.mm.offlineRanges([region(0, 256 * MiB), region(128 * MiB, 128 * MiB)]))).toBe("EINVAL");
+    expect(h.mm.block(VM_BLOCK0)?.state).toBe("online");
+  });
+});
+
 describe("offlineRange", () => {
   it("migrates movable pages to other nodes first and charges 5 ms per block plus migration at 2 GiB/s", async () => {
     const h = await setup();

@@ -268,6 +268,11 @@ export class MemoryHotplug implements Disposable {
 
   // ---- queries -------------------------------------------------------------------------------
 
+  /** The simulated time the model charges its costs to (ms), for callers that time their operations. */
+  get now(): number {
+    return this.clock.now();
+  }
+
   /** The block holding `address` (`phys_to_block_id`). */
   blockIdOf(address: number): number {
     return blockIdOf(address, this.blockSize);
@@ -412,6 +417,32 @@ export class MemoryHotplug implements Disposable {
       if (blocks instanceof DcdError) return blocks;
       ids = blocks.map((b) => b.id);
       return this.offlineBlocks(tx, blocks);
+    });
+    return this.conclude(tx, ids, error);
+  }
+
+  /**
+   * Offline several disjoint ranges as one operation (a driver giving back a group of extents):
+   * movable pages migrate to blocks outside every range, and on a failure every block this call
+   * offlined, in any range, is onlined again into its zone. The result's `range` spans all ranges.
+   * EINVAL for an empty list.
+   */
+  offlineRanges(ranges: readonly MemoryRange[]): HotplugResult {
+    const start = ranges.length === 0 ? 0 : Math.min(...ranges.map((r) => r.start));
+    const end = ranges.length === 0 ? 0 : Math.max(...ranges.map((r) => r.start + r.size));
+    const tx = this.begin("offline", { start, size: end - start });
+    let ids: number[] = [];
+    const error = this.exclusive(() => {
+      if (ranges.length === 0) return errno("EINVAL", `${this.name}: offline: no range given`);
+      const all: Block[] = [];
+      for (const range of ranges) {
+        const blocks = this.lookup(range, "offline");
+        if (blocks instanceof DcdError) return blocks;
+        all.push(...blocks);
+      }
+      ids = all.map((b) => b.id);
+      if (new Set(ids).size !== ids.length) return errno("EINVAL", `${this.name}: offline: the ranges overlap`);
+      return this.offlineBlocks(tx, all);
     });
     return this.conclude(tx, ids, error);
   }

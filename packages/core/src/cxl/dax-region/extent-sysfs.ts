@@ -55,7 +55,8 @@ export function extentDirSource(extents: ReadonlyMap<number, DcExtentRecord>, re
       const digits = name.slice(prefix.length);
       if (!/^\d+$/.test(digits)) return undefined;
       const r = extents.get(Number(digits));
-      return r === undefined || r.name !== name ? undefined : extentAttributes(r, showUntaggedUuid);
+      // `extent0.01` is not `extent0.1`.
+      return r === undefined || String(r.id) !== digits ? undefined : extentAttributes(r, showUntaggedUuid);
     },
   };
 }

@@ -39,7 +39,7 @@ import type { DcEvent, ExtentLifecycleEvent, ExtentRule, KernelLogLine } from ".
 import { pra } from "./format.js";
 import { type ChainGroup, checkGroupAlignment, checkGroupPartition, checkGroupSeq, groupChain, partitionError } from "./gates.js";
 import { HOST_POLICY_V11, type HostPolicy } from "./host-policy.js";
-import { DcExtentRecord, type DcPartitionInfo, type DcRegionTarget, rangeOf, TagGroupRecord, type TargetState } from "./model.js";
+import { DcExtentRecord, type DcExtentPartition, type DcRegionTarget, rangeOf, TagGroupRecord, type TargetState } from "./model.js";
 import { readExtentList } from "./scan.js";
 import { type Co, run, runAsync, wait } from "./co.js";
 
@@ -68,7 +68,7 @@ export interface DcMemdevOptions {
   /** The event interrupt; absent: nothing drains the log except {@link DcMemdevHandle.drain}. */
   readonly interrupt$?: Observable<unknown>;
   /** The memdev's DC partitions (Linux uses the first, R4). */
-  readonly partitions: readonly DcPartitionInfo[];
+  readonly partitions: readonly DcExtentPartition[];
   /** Device name in log lines; defaults to the memdev's name. */
   readonly logName?: string;
 }
@@ -132,7 +132,7 @@ class MemdevState {
     return this.options.mailbox;
   }
 
-  get partitions(): readonly DcPartitionInfo[] {
+  get partitions(): readonly DcExtentPartition[] {
     return this.options.partitions;
   }
 
@@ -844,7 +844,6 @@ export class CxlExtentCore implements DaxRegionEngine {
     }
     for (const rec of group.members) {
       rec.id = region.ids.alloc();
-      rec.name = `extent${region.regionId}.${rec.id}`;
       region.extentsById.set(rec.id, rec);
       rec.target.extents.insert(rec);
     }
@@ -983,7 +982,8 @@ export class CxlExtentCore implements DaxRegionEngine {
         region.extentsById.delete(rec.id);
         region.ids.release(rec.id);
       }
-      if (!g.skipDeviceRelease && m !== undefined) this.releaseDc(m, rangeOf(rec));
+      // The record is a DpaRange itself; the event (when observed) gets a plain copy.
+      if (!g.skipDeviceRelease && m !== undefined) this.releaseDc(m, rec);
     }
   }
 
@@ -991,11 +991,11 @@ export class CxlExtentCore implements DaxRegionEngine {
   private releaseDc(m: MemdevState, range: DpaRange): void {
     try {
       m.mailbox.releaseDc([range]);
-      if (this.dcObserved(m)) this.emitDc(m, { type: "release-dc", memdev: m.name, extent: range });
+      if (this.dcObserved(m)) this.emitDc(m, { type: "release-dc", memdev: m.name, extent: { dpa: range.dpa, len: range.len } });
     } catch (err) {
       const code = errnoOf(err);
       this.log("debug", m.name, `Failed to release ${pra(range.dpa, range.len)}`);
-      this.emitDc(m, { type: "release-dc", memdev: m.name, extent: range, errno: code });
+      this.emitDc(m, { type: "release-dc", memdev: m.name, extent: { dpa: range.dpa, len: range.len }, errno: code });
     }
   }
 

@@ -7,7 +7,7 @@ import { NULL_UUID } from "../../uuid.js";
 import type { DcExtent } from "../wire/extent.js";
 import { hexAlt, pra } from "./format.js";
 import type { HostPolicy } from "./host-policy.js";
-import type { DcPartitionInfo } from "./model.js";
+import type { DcExtentPartition } from "./model.js";
 
 /** Read once: a module binding read in a hot loop costs a getter call under vitest's module runner. */
 const NULL = NULL_UUID;
@@ -84,13 +84,13 @@ export function checkGroupSeq(tag: string, sorted: readonly DcExtent[], policy: 
 }
 
 /** The `dynamic_ram` partition that fully contains [dpa, dpa+len), if any. */
-export function partitionOf(partitions: readonly DcPartitionInfo[], dpa: number, len: number): DcPartitionInfo | undefined {
+export function partitionOf(partitions: readonly DcExtentPartition[], dpa: number, len: number): DcExtentPartition | undefined {
   for (const p of partitions) if (dpa >= p.start && dpa + len <= p.start + p.size) return p;
   return undefined;
 }
 
 /** `cxl_extent_dc_partition`'s two refusals, as log text; undefined when the extent is in a partition. */
-export function partitionError(partitions: readonly DcPartitionInfo[], e: DcExtent): { readonly log: string; readonly partition?: undefined } | { readonly log?: undefined; readonly partition: DcPartitionInfo } {
+export function partitionError(partitions: readonly DcExtentPartition[], e: DcExtent): { readonly log: string; readonly partition?: undefined } | { readonly log?: undefined; readonly partition: DcExtentPartition } {
   if (e.len <= 0) return { log: `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}) has invalid length (firmware bug)` };
   const p = partitionOf(partitions, e.dpa, e.len);
   if (p === undefined) return { log: `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}) is not in a valid DC partition` };
@@ -101,9 +101,9 @@ export function partitionError(partitions: readonly DcPartitionInfo[], e: DcExte
  * R26 `cxl_check_group_partition` (tagged groups only): every member in the same DC partition.
  * `errno` is ENXIO when a member is in no partition, EINVAL when they differ.
  */
-export function checkGroupPartition(tag: string, extents: readonly DcExtent[], partitions: readonly DcPartitionInfo[]): { readonly errno: "ENXIO" | "EINVAL"; readonly log: string } | undefined {
+export function checkGroupPartition(tag: string, extents: readonly DcExtent[], partitions: readonly DcExtentPartition[]): { readonly errno: "ENXIO" | "EINVAL"; readonly log: string } | undefined {
   if (tag === NULL) return undefined;
-  let first: DcPartitionInfo | undefined;
+  let first: DcExtentPartition | undefined;
   let firstDpa = 0;
   for (const e of extents) {
     const r = partitionError(partitions, e);

@@ -9,7 +9,7 @@ import type { DpaRange } from "../wire/extent.js";
 import { SortedRangeIndex, type RangeEntry } from "./sorted-index.js";
 
 /** One DC partition of a memdev as the memdev probe found it (R4, R7). */
-export interface DcPartitionInfo {
+export interface DcExtentPartition {
   /** DC region index (0-7). */
   readonly index: number;
   /** Absolute DPA of the first byte. */
@@ -36,6 +36,7 @@ export interface DcRegionTarget {
 export interface RegionSide {
   readonly name: string;
   readonly regionName: string;
+  readonly regionId: number;
   readonly hpaStart: number;
 }
 
@@ -59,8 +60,8 @@ export class TargetState<R extends RegionSide = RegionSide> {
 
 /** @internal `struct dc_extent`. */
 export class DcExtentRecord implements RangeEntry {
+  /** K of `extentZ.K`; -1 until realised. */
   id = -1;
-  name = "";
   constructor(
     readonly dpa: number,
     readonly len: number,
@@ -71,6 +72,11 @@ export class DcExtentRecord implements RangeEntry {
     readonly group: TagGroupRecord,
     readonly target: TargetState,
   ) {}
+
+  /** `extentZ.K` once realised, "" before (built on demand: a million names cost nothing). */
+  get name(): string {
+    return this.id < 0 ? "" : `extent${this.group.region.regionId}.${this.id}`;
+  }
 }
 
 /** @internal `struct cxl_dc_tag_group`. */

@@ -1,7 +1,7 @@
 /**
  * Non-overlapping DPA ranges of one endpoint decoder, ordered by start: the containment, overlap
  * and release lookups of R28.6 and R41 in O(log n), for a million live extents. A sorted list of
- * chunks (at most 1024 ranges each): inserts and deletes move at most one chunk.
+ * chunks (at most 256 ranges each): inserts and deletes move at most one chunk.
  */
 
 export interface RangeEntry {
@@ -9,7 +9,7 @@ export interface RangeEntry {
   readonly len: number;
 }
 
-const MAX_CHUNK = 1024;
+const MAX_CHUNK = 256;
 
 export class SortedRangeIndex<T extends RangeEntry> {
   private chunks: T[][] = [];

@@ -28,3 +28,25 @@ export function writeU64(v: DataView, offset: number, value: number): void {
 export function requireLength(bytes: Uint8Array, need: number, what: string): void {
   if (bytes.length < need) throw errno("EINVAL", `${what}: need ${need} bytes, have ${bytes.length}`, { detail: { need, have: bytes.length } });
 }
+
+/**
+ * Little-endian stores straight into the bytes, for small hot payloads (one Release DC per
+ * extent): creating a DataView costs more than writing a 24-byte entry.
+ */
+export function putU32(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value & 0xff;
+  bytes[offset + 1] = (value >>> 8) & 0xff;
+  bytes[offset + 2] = (value >>> 16) & 0xff;
+  bytes[offset + 3] = (value >>> 24) & 0xff;
+}
+
+/** {@link writeU64} without a DataView. */
+export function putU64(bytes: Uint8Array, offset: number, value: number): void {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`u64 field at 0x${offset.toString(16)}: ${value} is not a non-negative safe integer`);
+  putU32(bytes, offset, value % TWO_32);
+  putU32(bytes, offset + 4, Math.floor(value / TWO_32));
+}
+
+export function getU32(bytes: Uint8Array, offset: number): number {
+  return ((bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16)) + (bytes[offset + 3] ?? 0) * 0x100_0000;
+}

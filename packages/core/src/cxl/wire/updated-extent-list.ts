@@ -4,7 +4,7 @@
  * { start_dpa u64, len u64, 8 reserved }.
  */
 import type { DpaRange } from "./extent.js";
-import { readU64, requireLength, view, writeU64 } from "./bytes.js";
+import { getU32, putU32, putU64, readU64, requireLength, view } from "./bytes.js";
 
 export interface UpdatedExtentList {
   /** Flags bit 0: this payload is one of several forming a single response or release. */
@@ -17,13 +17,12 @@ export const UPDATED_EXTENT_SIZE = 0x18;
 
 export function encodeUpdatedExtentList(l: UpdatedExtentList): Uint8Array {
   const bytes = new Uint8Array(UPDATED_EXTENT_LIST_HEADER + l.extents.length * UPDATED_EXTENT_SIZE);
-  const v = view(bytes);
-  v.setUint32(0, l.extents.length, true);
+  putU32(bytes, 0, l.extents.length);
   bytes[4] = l.more ? 1 : 0;
   let off = UPDATED_EXTENT_LIST_HEADER;
   for (const e of l.extents) {
-    writeU64(v, off, e.dpa);
-    writeU64(v, off + 8, e.len);
+    putU64(bytes, off, e.dpa);
+    putU64(bytes, off + 8, e.len);
     off += UPDATED_EXTENT_SIZE;
   }
   return bytes;
@@ -32,7 +31,7 @@ export function encodeUpdatedExtentList(l: UpdatedExtentList): Uint8Array {
 /** The header count alone (the mailbox checks it against the payload length before decoding). */
 export function updatedExtentCount(bytes: Uint8Array): number {
   requireLength(bytes, UPDATED_EXTENT_LIST_HEADER, "updated extent list");
-  return view(bytes).getUint32(0, true);
+  return getU32(bytes, 0);
 }
 
 export function decodeUpdatedExtentList(bytes: Uint8Array): UpdatedExtentList {

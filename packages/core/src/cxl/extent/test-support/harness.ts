@@ -26,7 +26,7 @@ import { OPCODE } from "../../wire/opcodes.js";
 import type { DcEvent, ExtentLifecycleEvent, KernelLogLine } from "../events.js";
 import { CxlExtentCore, type DcMemdevHandle, HOST_POLICY } from "../extent-core.js";
 import type { HostPolicy } from "../host-policy.js";
-import type { DcPartitionInfo } from "../model.js";
+import type { DcExtentPartition } from "../model.js";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
@@ -37,8 +37,8 @@ export const TAG_A = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
 export const TAG_B = "deadbeef-cafe-baad-f00d-fedcba987654";
 export const TAG_C = "0f0f0f0f-1111-4222-8333-444455556666";
 
-export const PARTITION_0: DcPartitionInfo = { index: 0, start: P0, size: GIB, sharable: false };
-export const PARTITION_1: DcPartitionInfo = { index: 1, start: P1, size: 512 * MIB, sharable: true };
+export const PARTITION_0: DcExtentPartition = { index: 0, start: P0, size: GIB, sharable: false };
+export const PARTITION_1: DcExtentPartition = { index: 1, start: P1, size: 512 * MIB, sharable: true };
 
 export function ext(dpa: number, len: number, tag = NULL_UUID, sharedSeq = 0): DcExtent {
   return { dpa, len, tag, sharedSeq };
@@ -108,7 +108,7 @@ export interface HarnessOptions {
   /** Load the `dax_cxl` module (default true). */
   readonly daxCxl?: boolean;
   /** DC partitions the host knows (default: partition 0 only, as Linux uses the first, R4). */
-  readonly partitions?: readonly DcPartitionInfo[];
+  readonly partitions?: readonly DcExtentPartition[];
   readonly device?: Partial<DcdDeviceConfig>;
   /** Host mailbox payload size (default 2048). */
   readonly payloadSize?: number;

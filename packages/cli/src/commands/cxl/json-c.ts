@@ -1,0 +1,129 @@
+/**
+ * ndctl's JSON output: json-c objects printed with `JSON_C_TO_STRING_PRETTY` (two-space indent,
+ * `"key":value` without a space, `[\n]` for an empty array, `/` escaped as `\/`), numbers through
+ * ndctl's serializers (`util_json_object_hex`, `util_json_object_size`), and
+ * `util_display_json_array` (a single entry unwrapped under `-u`). Key order is insertion order,
+ * as json-c keeps it; `JObject` keeps it as an explicit list so numeric-looking keys stay put.
+ */
+
+/** A json-c value. Integers are bigint so 64-bit values (serials, `0xffff…` resources) survive. */
+export type JValue = string | bigint | number | boolean | JObject | JArray | JRaw;
+export type JArray = JValue[];
+
+/** A value whose text was already formatted by a custom serializer (`display_hex`, `display_size`). */
+export class JRaw {
+  constructor(readonly text: string) {}
+}
+
+/** An ordered json-c object. */
+export class JObject {
+  readonly entries: [string, JValue][] = [];
+  add(key: string, value: JValue | undefined): this {
+    if (value === undefined) return this;
+    const at = this.entries.findIndex(([k]) => k === key);
+    // json_object_object_add replaces in place.
+    if (at >= 0) (this.entries[at] as [string, JValue])[1] = value;
+    else this.entries.push([key, value]);
+    return this;
+  }
+  get(key: string): JValue | undefined {
+    return this.entries.find(([k]) => k === key)?.[1];
+  }
+  /** Plain JS view, for tests and callers that inspect the result. */
+  toPlain(): Record<string, unknown> {
+    return Object.fromEntries(this.entries.map(([k, v]) => [k, plain(v)]));
+  }
+}
+
+export function plain(v: JValue): unknown {
+  if (v instanceof JObject) return v.toPlain();
+  if (Array.isArray(v)) return v.map(plain);
+  if (v instanceof JRaw) return JSON.parse(v.text) as unknown;
+  if (typeof v === "bigint") return Number(v);
+  return v;
+}
+
+export interface JsonFlags {
+  readonly human: boolean;
+}
+
+/** `util_json_object_hex`: `"%#llx"` (zero prints `"0"`) under `-u`, else the integer. */
+export function jHex(value: bigint | number, flags: JsonFlags): JValue {
+  const v = BigInt(value);
+  if (!flags.human) return v;
+  return new JRaw(v === 0n ? '"0"' : `"0x${v.toString(16)}"`);
+}
+
+/** `util_json_object_size`: ndctl's `display_size` under `-u`, else the integer. */
+export function jSize(value: bigint | number, flags: JsonFlags): JValue {
+  const v = BigInt(value);
+  if (!flags.human) return v;
+  return new JRaw(displaySize(v));
+}
+
+/** ndctl util/json.c `display_size` (adapted from mdadm's human_size_brief), C integer arithmetic. */
+export function displaySize(bytes: bigint): string {
+  if (bytes < 5000n * 1024n) return bytes.toString();
+  const two = (n: bigint): string => `${n / 100n}.${(n % 100n).toString().padStart(2, "0")}`;
+  let iec: string;
+  let jedec: string;
+  if (bytes < 2n * 1024n ** 3n) {
+    iec = `${two((bytes * 200n / (1n << 20n) + 1n) / 2n)} MiB`;
+    jedec = `${two((bytes / (1000000n / 200n) + 1n) / 2n)} MB`;
+  } else if (bytes < 2n * 1024n ** 4n) {
+    iec = `${two((bytes * 200n / (1n << 30n) + 1n) / 2n)} GiB`;
+    jedec = `${two((bytes / (1000000000n / 200n) + 1n) / 2n)} GB`;
+  } else {
+    iec = `${two((bytes * 200n / (1n << 40n) + 1n) / 2n)} TiB`;
+    jedec = `${two((bytes / (1000000000000n / 200n) + 1n) / 2n)} TB`;
+  }
+  return `"${iec} (${jedec})"`;
+}
+
+/** json-c `json_escape_str` (without `JSON_C_TO_STRING_NOSLASHESCAPE`). */
+function escape(s: string): string {
+  let out = "";
+  for (const ch of s) {
+    const c = ch.codePointAt(0) ?? 0;
+    switch (ch) {
+      case "\b": out += "\\b"; break;
+      case "\n": out += "\\n"; break;
+      case "\r": out += "\\r"; break;
+      case "\t": out += "\\t"; break;
+      case "\f": out += "\\f"; break;
+      case '"': out += '\\"'; break;
+      case "\\": out += "\\\\"; break;
+      case "/": out += "\\/"; break;
+      default:
+        out += c < 0x20 ? `\\u00${c.toString(16).padStart(2, "0")}` : ch;
+    }
+  }
+  return out;
+}
+
+const indent = (level: number): string => "  ".repeat(level);
+
+/** `json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY)`. */
+export function toJsonString(v: JValue, level = 0): string {
+  if (v instanceof JRaw) return v.text;
+  if (typeof v === "string") return `"${escape(v)}"`;
+  if (typeof v === "bigint") return v.toString();
+  if (typeof v === "number") return Number.isInteger(v) ? String(v) : String(v);
+  if (typeof v === "boolean") return v ? "true" : "false";
+  if (Array.isArray(v)) {
+    if (v.length === 0) return "[\n" + indent(level) + "]";
+    return "[\n" + v.map((e) => indent(level + 1) + toJsonString(e, level + 1)).join(",\n") + "\n" + indent(level) + "]";
+  }
+  if (v.entries.length === 0) return "{\n" + indent(level) + "}";
+  return "{\n" + v.entries.map(([k, e]) => `${indent(level + 1)}"${escape(k)}":${toJsonString(e, level + 1)}`).join(",\n") + "\n" + indent(level) + "}";
+}
+
+/** `util_display_json_array`: what ndctl prints for a listing (stdout text, stderr text). */
+export function displayJsonArray(arr: JArray, flags: JsonFlags): { out: string; err: string } {
+  const only = arr[0];
+  if (arr.length > 1 || !flags.human) {
+    return { out: toJsonString(arr) + "\n", err: arr.length === 0 ? "  Warning: no matching devices found\n\n" : "" };
+  }
+  if (only !== undefined) return { out: toJsonString(only) + "\n", err: "" };
+  return { out: "", err: "" };
+}

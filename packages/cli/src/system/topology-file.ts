@@ -1,0 +1,237 @@
+/**
+ * Topology files (`--topology FILE`): YAML describing devices and hosts, validated field by field;
+ * every error names the file, the line and the field (`rack.yaml:7: hosts[1].attach[0].device: ...`).
+ *
+ * ```yaml
+ * devices:
+ *   - name: dcd0                 # required, unique
+ *     qom: /machine/peripheral/dcd0   # optional (default /machine/peripheral/NAME)
+ *     numHosts: 2                # optional, default 1
+ *     serial: 0x1234             # optional
+ *     ramSize: 0                 # optional (bytes or "2GiB")
+ *     partitions:                # 1-8 DC partitions, laid out back to back after ram
+ *       - { size: 2GiB, blockSize: 2MiB, sharable: true }
+ *   - name: q0
+ *     qemu: { size: 4GiB, regions: 2 }   # instead of partitions: QEMU's volatile-dc-memdev
+ * hosts:
+ *   - name: h0                   # required, unique
+ *     kernel: v11                # optional: v9 | v10 | v11
+ *     attach:                    # ACPI flavor: one root port per entry
+ *       - { device: dcd0, hostId: 0 }
+ *   - name: t0
+ *     flavor: cxl_test           # the kernel mock platform instead of attach
+ *     memdevs: 4
+ * ```
+ */
+import { readFileSync } from "node:fs";
+import { errno } from "@dcd/core";
+import { DcdDevice, type DcPartitionConfig } from "@dcd/fabric";
+import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type YAMLMap } from "yaml";
+import { type DeviceSpec, type HostSpec, type SystemSpec } from "./system.js";
+
+const UNITS: Record<string, number> = { "": 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4 };
+
+/** `4096`, `0x1000`, `2MiB`, `1G`. */
+export function parseSize(value: unknown): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+  if (typeof value !== "string") return undefined;
+  const m = /^\s*(0x[0-9a-f]+|\d+)\s*([a-z]*)\s*$/i.exec(value);
+  if (!m) return undefined;
+  const unit = UNITS[(m[2] ?? "").toLowerCase()];
+  if (unit === undefined) return undefined;
+  const n = Number(m[1]) * unit;
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+class Checker {
+  constructor(
+    private readonly file: string,
+    private readonly lines: LineCounter,
+  ) {}
+
+  fail(node: YamlNode | null | undefined, field: string, message: string): never {
+    const offset = node?.range?.[0] ?? 0;
+    const line = this.lines.linePos(offset).line;
+    throw errno("EINVAL", `${this.file}:${line}: ${field}: ${message}`);
+  }
+
+  map(node: unknown, field: string, allowed: readonly string[]): YAMLMap {
+    if (!isMap(node)) this.fail(node as YamlNode, field, "expected a mapping");
+    for (const pair of node.items) {
+      const key = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
+      if (!allowed.includes(key)) this.fail(pair.key as YamlNode, `${field}.${key}`, `unknown field (allowed: ${allowed.join(", ")})`);
+    }
+    return node;
+  }
+
+  node(map: YAMLMap, key: string): YamlNode | undefined {
+    return map.get(key, true);
+  }
+
+  value(map: YAMLMap, key: string): unknown {
+    const n = this.node(map, key);
+    return n === undefined ? undefined : (n as { toJSON(): unknown }).toJSON();
+  }
+
+  string(map: YAMLMap, key: string, field: string, required: boolean): string | undefined {
+    const v = this.value(map, key);
+    if (v === undefined || v === null) {
+      if (required) this.fail(map, `${field}.${key}`, "required field is missing");
+      return undefined;
+    }
+    if (typeof v !== "string" || v === "") this.fail(this.node(map, key), `${field}.${key}`, `expected a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  int(map: YAMLMap, key: string, field: string, min: number, max: number): number | undefined {
+    const v = this.value(map, key);
+    if (v === undefined) return undefined;
+    const n = typeof v === "string" ? parseSize(v) : v;
+    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) this.fail(this.node(map, key), `${field}.${key}`, `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
+    return n;
+  }
+
+  size(map: YAMLMap, key: string, field: string, required: boolean): number | undefined {
+    const v = this.value(map, key);
+    if (v === undefined) {
+      if (required) this.fail(map, `${field}.${key}`, "required field is missing");
+      return undefined;
+    }
+    const n = parseSize(v);
+    if (n === undefined) this.fail(this.node(map, key), `${field}.${key}`, `expected a size (bytes, 0x..., or with K/M/G/T[iB]), got ${JSON.stringify(v)}`);
+    return n;
+  }
+
+  bool(map: YAMLMap, key: string, field: string): boolean | undefined {
+    const v = this.value(map, key);
+    if (v === undefined) return undefined;
+    if (typeof v !== "boolean") this.fail(this.node(map, key), `${field}.${key}`, `expected true or false, got ${JSON.stringify(v)}`);
+    return v;
+  }
+
+  seq(map: YAMLMap, key: string, field: string, required: boolean): YamlNode[] {
+    const n = this.node(map, key);
+    if (n === undefined) {
+      if (required) this.fail(map, `${field}.${key}`, "required field is missing");
+      return [];
+    }
+    if (!isSeq(n)) this.fail(n, `${field}.${key}`, "expected a list");
+    return n.items as YamlNode[];
+  }
+}
+
+/** Parse and validate topology text (`file` names it in errors). Throws `DcdError` EINVAL. */
+export function parseTopology(text: string, file: string): SystemSpec {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false });
+  const c = new Checker(file, lines);
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const line = firstError.linePos?.[0].line ?? lines.linePos(firstError.pos[0]).line;
+    throw errno("EINVAL", `${file}:${line}: YAML: ${firstError.message.split("\n")[0] ?? ""}`);
+  }
+  const root = c.map(doc.contents, "(top)", ["devices", "hosts"]);
+  const devices: DeviceSpec[] = [];
+  const names = new Set<string>();
+  const qomPaths = new Set<string>();
+  const heads = new Map<string, number>();
+  c.seq(root, "devices", "", false).forEach((node, i) => {
+    const f = `devices[${i}]`;
+    const m = c.map(node, f, ["name", "qom", "numHosts", "serial", "ramSize", "pmemSize", "partitions", "qemu"]);
+    const name = c.string(m, "name", f, true) as string;
+    if (names.has(name)) c.fail(c.node(m, "name"), `${f}.name`, `duplicate device name '${name}'`);
+    names.add(name);
+    const qom = c.string(m, "qom", f, false);
+    if (qom !== undefined && !qom.startsWith("/")) c.fail(c.node(m, "qom"), `${f}.qom`, "expected an absolute QOM path");
+    const qomPath = qom ?? `/machine/peripheral/${name}`;
+    if (qomPaths.has(qomPath)) c.fail(c.node(m, qom === undefined ? "name" : "qom"), `${f}.qom`, `QOM path '${qomPath}' is already in use`);
+    qomPaths.add(qomPath);
+    const numHosts = c.int(m, "numHosts", f, 1, 16);
+    heads.set(name, numHosts ?? 1);
+    const serial = c.int(m, "serial", f, 0, Number.MAX_SAFE_INTEGER);
+    const options = { name, ...(numHosts === undefined ? {} : { numHosts }), ...(serial === undefined ? {} : { serial }) };
+    const qemuNode = c.node(m, "qemu");
+    let build: () => DcdDevice;
+    if (qemuNode !== undefined) {
+      if (c.node(m, "partitions") !== undefined) c.fail(qemuNode, `${f}.qemu`, "give either qemu or partitions, not both");
+      const q = c.map(qemuNode, `${f}.qemu`, ["size", "regions"]);
+      const size = c.size(q, "size", `${f}.qemu`, true) as number;
+      const regions = c.int(q, "regions", `${f}.qemu`, 1, 8) ?? 1;
+      build = () => DcdDevice.fromQemuProperties({ id: name, "volatile-dc-memdev": { id: `${name}-mem`, size }, "num-dc-regions": regions }, options);
+    } else {
+      const ramSize = c.size(m, "ramSize", f, false) ?? 0;
+      const pmemSize = c.size(m, "pmemSize", f, false) ?? 0;
+      let base = ramSize + pmemSize;
+      const parts = c.seq(m, "partitions", f, true);
+      if (parts.length === 0 || parts.length > 8) c.fail(c.node(m, "partitions"), `${f}.partitions`, `expected 1 to 8 partitions, got ${parts.length}`);
+      const partitions: DcPartitionConfig[] = parts.map((pn, j) => {
+        const pf = `${f}.partitions[${j}]`;
+        const p = c.map(pn, pf, ["size", "blockSize", "sharable", "readOnly"]);
+        const size = c.size(p, "size", pf, true) as number;
+        const blockSize = c.size(p, "blockSize", pf, false) ?? 2 * 1024 * 1024;
+        const sharable = c.bool(p, "sharable", pf);
+        const readOnly = c.bool(p, "readOnly", pf);
+        const part: DcPartitionConfig = { base, decodeLength: size, length: size, blockSize, dsmadHandle: j, ...(sharable === undefined ? {} : { sharable }), ...(readOnly === undefined ? {} : { readOnly }) };
+        base += size;
+        return part;
+      });
+      const config = { ...options, ramSize, pmemSize, partitions };
+      // Validate now (the device checks geometry) so the error names this device's line.
+      try {
+        new DcdDevice(config).dispose();
+      } catch (err) {
+        c.fail(c.node(m, "partitions"), `${f}.partitions`, err instanceof Error ? err.message : String(err));
+      }
+      build = () => new DcdDevice(config);
+    }
+    if (qemuNode !== undefined) {
+      try {
+        build().dispose();
+      } catch (err) {
+        c.fail(qemuNode, `${f}.qemu`, err instanceof Error ? err.message : String(err));
+      }
+    }
+    devices.push({ name, ...(qom === undefined ? {} : { qom }), build, ...(qemuNode !== undefined ? { qmpProfile: "qemu" as const } : {}) });
+  });
+  const hosts: HostSpec[] = [];
+  const hostNames = new Set<string>();
+  const hostsSeq = c.seq(root, "hosts", "", true);
+  if (hostsSeq.length === 0) c.fail(c.node(root, "hosts"), "hosts", "at least one host is required");
+  hostsSeq.forEach((node, i) => {
+    const f = `hosts[${i}]`;
+    const m = c.map(node, f, ["name", "kernel", "flavor", "attach", "memdevs"]);
+    const name = c.string(m, "name", f, true) as string;
+    if (hostNames.has(name)) c.fail(c.node(m, "name"), `${f}.name`, `duplicate host name '${name}'`);
+    hostNames.add(name);
+    const kernel = c.string(m, "kernel", f, false);
+    if (kernel !== undefined && kernel !== "v9" && kernel !== "v10" && kernel !== "v11") c.fail(c.node(m, "kernel"), `${f}.kernel`, `expected v9, v10 or v11, got '${kernel}'`);
+    const flavor = c.string(m, "flavor", f, false) ?? "acpi";
+    if (flavor !== "acpi" && flavor !== "cxl_test") c.fail(c.node(m, "flavor"), `${f}.flavor`, `expected acpi or cxl_test, got '${flavor}'`);
+    const memdevs = c.int(m, "memdevs", f, 1, 8);
+    if (memdevs !== undefined && flavor !== "cxl_test") c.fail(c.node(m, "memdevs"), `${f}.memdevs`, "only for flavor cxl_test");
+    const attach = c.seq(m, "attach", f, false).map((an, j) => {
+      const af = `${f}.attach[${j}]`;
+      const a = c.map(an, af, ["device", "hostId"]);
+      const device = c.string(a, "device", af, true) as string;
+      if (!names.has(device)) c.fail(c.node(a, "device"), `${af}.device`, `no device named '${device}'`);
+      const hostId = c.int(a, "hostId", af, 0, 15) ?? 0;
+      const n = heads.get(device) ?? 1;
+      if (hostId >= n) c.fail(c.node(a, "hostId") ?? a, `${af}.hostId`, `device '${device}' has ${n} logical device${n === 1 ? "" : "s"} (host ids 0..${n - 1}), got ${hostId}`);
+      return { device, hostId };
+    });
+    if (flavor === "cxl_test" && attach.length > 0) c.fail(c.node(m, "attach"), `${f}.attach`, "flavor cxl_test brings its own devices");
+    hosts.push({ name, flavor: flavor as "acpi" | "cxl_test", attach, ...(kernel === undefined ? {} : { kernel: kernel as "v9" | "v10" | "v11" }), ...(memdevs === undefined ? {} : { memdevs }) });
+  });
+  return { source: file, devices, hosts };
+}
+
+/** Read and validate a topology file. */
+export function loadTopology(path: string): SystemSpec {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw errno("ENOENT", `cannot read topology file ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseTopology(text, path);
+}
