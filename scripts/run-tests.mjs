@@ -6,6 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+// Tools some tests run for real (Debian's ndctl 76.1); a no-op when present.
+spawnSync("bash", [new URL("./ensure-ndctl.sh", import.meta.url).pathname], { stdio: "inherit" });
+
 const dir = mkdtempSync(join(tmpdir(), "dcd-vitest-"));
 const report = join(dir, "report.json");
 const args = ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${report}`, ...process.argv.slice(2)];
