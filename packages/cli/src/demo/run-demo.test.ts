@@ -21,6 +21,9 @@ describe("dcd demo", () => {
     expect(text).not.toContain("FAIL");
     expect(text).toContain("ok   release ignored while in use");
     expect(text).toContain("ok   whole group released");
+    // The in-use listing is read from sysfs the way libcxl reads it: the tagged extents are there.
+    expect(text).toContain("# while the memory is in use: cxl list -M -R -N");
+    expect(text).toContain(`"uuid":"5be13bce-ae34-4a77-b6c3-16df975fcf1a"`);
   });
 
   it("fails (exit 1) when a driver does not defer the release it should", async () => {

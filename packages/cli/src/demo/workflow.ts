@@ -60,8 +60,15 @@ export interface DemoCheck {
   readonly detail: string;
 }
 
+/** `cxl list` output taken during the run. */
+export interface DemoListing {
+  readonly when: string;
+  readonly text: string;
+}
+
 export interface DemoRun {
   readonly driver: string;
+  readonly listings: DemoListing[];
   readonly steps: SequenceStep[];
   readonly checks: DemoCheck[];
   /** The host, still alive, for the final `cxl list`; the caller disposes it. */
@@ -80,7 +87,8 @@ function demoDevice(): DcdDevice {
 }
 
 /** Run the workflow for one driver. Never throws for a misbehaving step: it records a failed check. */
-export async function runWorkflow(d: DemoDriver): Promise<DemoRun> {
+export async function runWorkflow(d: DemoDriver, list?: (host: Host) => string): Promise<DemoRun> {
+  const listings: DemoListing[] = [];
   const steps: SequenceStep[] = [];
   const checks: DemoCheck[] = [];
   const step = (from: string, to: string, label: string) => steps.push({ from, to, label });
@@ -165,6 +173,7 @@ export async function runWorkflow(d: DemoDriver): Promise<DemoRun> {
     const used = await d.use(ctx);
     step("Host User", "Host Kernel", used);
     step("Host User", "Host User", "Use memory");
+    if (list) listings.push({ when: "while the memory is in use: cxl list -M -R -N", text: list(host) });
 
     // A release while in use is ignored (deferred), and the FM must ask again.
     const releaseReq = () => fm.execute(0x5605, encodeInitiateDcReleaseIn({ hostId: 0, removalPolicy: 1, forcedRemoval: false, sanitizeOnRelease: false, length: 0, tag, extents: offered.slice(0, 1) }));
@@ -204,9 +213,10 @@ export async function runWorkflow(d: DemoDriver): Promise<DemoRun> {
     await settle();
     step("Host User", "Host Kernel", "Destroy Region");
     check("region destroyed", cxl.regions().length === 0, `${cxl.regions().length} regions left`);
-    return { driver: d.label, steps, checks, host, dispose };
+    if (list) listings.push({ when: "final: cxl list -M -R -N", text: list(host) });
+    return { driver: d.label, listings, steps, checks, host, dispose };
   } catch (err) {
     check("workflow", false, err instanceof Error ? err.message : String(err));
-    return { driver: d.label, steps, checks, host, dispose };
+    return { driver: d.label, listings, steps, checks, host, dispose };
   }
 }
