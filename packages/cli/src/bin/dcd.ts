@@ -4,13 +4,7 @@
  * must not) and decides what an error thrown inside an RxJS subscriber does: it is printed,
  * never allowed to kill the process behind the user's back.
  */
-import "reflect-metadata";
-import { config } from "rxjs";
-import { main } from "../main.js";
-
-config.onUnhandledError = (err: unknown) => {
-  process.stderr.write(`dcd: unhandled error in a subscriber: ${err instanceof Error ? err.message : String(err)}\n`);
-};
+import { fastPathRequest } from "./client-fast-path.js";
 
 // `dcd ... | head`: a reader that goes away is not an error of the command.
 for (const stream of [process.stdout, process.stderr]) {
@@ -20,5 +14,19 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-// Commands other than serve/run/demo go to the `dcd serve` on the socket unless --preset/--topology is given.
-process.exitCode = await main(process.argv.slice(2), undefined, { remote: true });
+const argv = process.argv.slice(2);
+const fast = fastPathRequest(argv);
+if (fast !== undefined) {
+  // Forward to `dcd serve` without loading the host model (see client-fast-path.ts).
+  const [{ forward }, { defaultSocketPath }] = await Promise.all([import("../client/client.js"), import("../server/socket-path.js")]);
+  const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+  process.exitCode = await forward(fast.socket ?? defaultSocketPath(process.env), { argv, ...(fast.host === undefined ? {} : { host: fast.host }) }, io);
+} else {
+  await import("reflect-metadata");
+  const [{ config }, { main }] = await Promise.all([import("rxjs"), import("../main.js")]);
+  config.onUnhandledError = (err: unknown) => {
+    process.stderr.write(`dcd: unhandled error in a subscriber: ${err instanceof Error ? err.message : String(err)}\n`);
+  };
+  // Commands other than serve/run/demo go to the `dcd serve` on the socket unless --preset/--topology is given.
+  process.exitCode = await main(argv, undefined, { remote: true });
+}

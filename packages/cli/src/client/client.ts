@@ -3,7 +3,7 @@
  * code exactly.
  */
 import { connect } from "node:net";
-import { type Io } from "../commands/context.js";
+import type { Io } from "../commands/context.js";
 import { type DcdRequest, type DcdResponse, isResponse } from "../server/protocol.js";
 
 /** Send `request` to the server on `socketPath`; resolves to the response (throws with a clear sentence). */

@@ -137,7 +137,7 @@ export function parseTopology(text: string, file: string): SystemSpec {
   const heads = new Map<string, number>();
   c.seq(root, "devices", "", false).forEach((node, i) => {
     const f = `devices[${i}]`;
-    const m = c.map(node, f, ["name", "qom", "numHosts", "serial", "ramSize", "pmemSize", "partitions", "qemu"]);
+    const m = c.map(node, f, ["name", "qom", "numHosts", "serial", "ramSize", "pmemSize", "partitions", "qemu", "extentBudget", "eventLogCapacity"]);
     const name = c.string(m, "name", f, true) as string;
     if (names.has(name)) c.fail(c.node(m, "name"), `${f}.name`, `duplicate device name '${name}'`);
     names.add(name);
@@ -149,7 +149,15 @@ export function parseTopology(text: string, file: string): SystemSpec {
     const numHosts = c.int(m, "numHosts", f, 1, 16);
     heads.set(name, numHosts ?? 1);
     const serial = c.int(m, "serial", f, 0, Number.MAX_SAFE_INTEGER);
-    const options = { name, ...(numHosts === undefined ? {} : { numHosts }), ...(serial === undefined ? {} : { serial }) };
+    const extentBudget = c.int(m, "extentBudget", f, 1, 1 << 24);
+    const eventLogCapacity = c.int(m, "eventLogCapacity", f, 1, 1 << 16);
+    const options = {
+      name,
+      ...(numHosts === undefined ? {} : { numHosts }),
+      ...(serial === undefined ? {} : { serial }),
+      ...(extentBudget === undefined ? {} : { extentBudget }),
+      ...(eventLogCapacity === undefined ? {} : { eventLogCapacity }),
+    };
     const qemuNode = c.node(m, "qemu");
     let build: () => DcdDevice;
     if (qemuNode !== undefined) {
