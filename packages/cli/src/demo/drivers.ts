@@ -2,7 +2,8 @@
  * The region drivers the demo runs the workflow for, each with what "use the memory" means for
  * it. A driver package that exists gets an entry here.
  */
-import { DaxSubsystem } from "@dcd/core";
+import { DaxSubsystem, installMemoryHotplug, memoryHotplugOf } from "@dcd/core";
+import { CXL_SYSRAM_REGION_DRIVER_NAME, sysramRegionDriverModule, sysramRegionOf } from "@dcd/driver-sysram";
 import { DEVDAX_REGION_DRIVER_NAME, devdaxRegionDriverModule } from "@dcd/driver-devdax";
 import { exampleRegionDriver, exampleRegionDriverModule, type LedgerPolicy } from "@dcd/example-region-driver";
 import { type DemoDriver } from "./workflow.js";
@@ -39,5 +40,42 @@ const devdax: DemoDriver = {
   },
 };
 
+const PINNED_PAGES = 16;
+
+/**
+ * sysram: extents are hot-plugged directly as System RAM, no DAX. The user sets the policy
+ * (`online_type`) before capacity arrives; "using" the memory pins pages in it, so the
+ * offline of the release fails with EBUSY, the blocks are put back online and the release waits.
+ */
+const sysram: DemoDriver = {
+  label: "sysram",
+  driver: CXL_SYSRAM_REGION_DRIVER_NAME,
+  modules: [sysramRegionDriverModule],
+  async prepare(host) {
+    await installMemoryHotplug(host, { boot: [{ node: 0, size: 16 * 1024 ** 3 }] });
+  },
+  configure({ host, region }) {
+    const name = sysramRegionOf(region)?.name ?? "sysram_region?";
+    host.sysfs.write(`/sys/bus/cxl/devices/${name}/online_type`, "online_movable\n");
+    return Promise.resolve(`echo online_movable > ${name}/online_type`);
+  },
+  use({ host, region }) {
+    const mm = memoryHotplugOf(host);
+    const first = sysramRegionOf(region)?.groups()[0]?.blocks[0];
+    if (mm === undefined || first === undefined) throw new Error("sysram: nothing was hot-plugged");
+    mm.workload.allocate(first, PINNED_PAGES, "movable");
+    mm.workload.pin(first, PINNED_PAGES);
+    return Promise.resolve(`Pin pages in memory${first}`);
+  },
+  stopUsing({ host, region }) {
+    const mm = memoryHotplugOf(host);
+    const first = sysramRegionOf(region)?.groups()[0]?.blocks[0];
+    if (mm === undefined || first === undefined) throw new Error("sysram: nothing was hot-plugged");
+    mm.workload.unpin(first, PINNED_PAGES);
+    mm.workload.free(first, PINNED_PAGES, "movable");
+    return Promise.resolve(`Unpin pages in memory${first}`);
+  },
+};
+
 /** Every driver the demo knows, in the order it runs them. */
-export const DEMO_DRIVERS: readonly DemoDriver[] = [devdax, example];
+export const DEMO_DRIVERS: readonly DemoDriver[] = [devdax, sysram, example];

@@ -38,6 +38,8 @@ export interface DemoDriver {
   readonly driver: string;
   /** Driver packages to load next to the CXL core. */
   readonly modules: readonly DriverModule[];
+  /** Prepare the host before any region exists (sysram needs the memory-hotplug model). */
+  prepare?(host: Host): Promise<void>;
   /** Set the driver's policy after the region is bound, before capacity arrives (sysram's `online_type`). */
   configure?(ctx: Omit<DemoContext, "tag">): Promise<string>;
   /** Start using the accepted group (the host user's "Create DAX dev / Use memory"). */
@@ -120,6 +122,7 @@ export async function runWorkflow(d: DemoDriver, list?: (host: Host) => string):
     });
     const cxl = cxlOf(host);
     await cxl.settle();
+    await d.prepare?.(host);
     const extents = CxlExtentCore.of(host.container);
     const dc: DcEvent[] = [];
     const life: ExtentLifecycleEvent[] = [];
