@@ -2,7 +2,9 @@
  * A System: fabric devices, hosts attached to their logical devices, and one QMP monitor over the
  * QOM registry of every device. Built from a {@link SystemSpec} (a preset or a topology file).
  */
-import { type CdatDsmas, createHost, cxlCoreModule, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule } from "@dcd/core";
+import { devdaxRegionDriverModule } from "@dcd/driver-devdax";
+import { sysramRegionDriverModule } from "@dcd/driver-sysram";
+import { type CdatDsmas, createHost, cxlCoreModule, installMemoryHotplug, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule } from "@dcd/core";
 import { attachCxlTest, cxlDcdCommands, cxlTest, type DcdDevice, FM_API_QEMU_OPCODES, FmApi, QmpMonitor, QomDeviceRegistry, type CxlTestTopology } from "@dcd/fabric";
 import { type System, type SystemDevice, type SystemHost } from "../commands/context.js";
 
@@ -132,9 +134,13 @@ export async function buildSystem(spec: SystemSpec): Promise<System> {
     const qmp = new QmpMonitor({ clock, commands: cxlDcdCommands(qom) });
     store.add(qmp);
     for (const h of spec.hosts) {
-      const drivers: DriverModule[] = [cxlCoreModule(h.kernel === undefined ? {} : { profile: h.kernel })];
+      // The CXL core, then every region driver package (devdax also installs the dax layer and is
+      // the default DC policy of cxl_region), as a host built by `dcd demo` has them.
+      const drivers: DriverModule[] = [cxlCoreModule(h.kernel === undefined ? {} : { profile: h.kernel }), devdaxRegionDriverModule, sysramRegionDriverModule];
       if (h.flavor === "cxl_test") drivers.push(cxlTest);
       const host = await createHost({ name: h.name, drivers, clock });
+      // sysram hot-plugs into the memory model; the boot memory is a 16 GiB node 0.
+      await installMemoryHotplug(host, { boot: [{ node: 0, size: 16 * 1024 ** 3 }] });
       const entry: (typeof hosts)[number] = { name: h.name, host, hostIds: new Map() };
       hosts.push(entry);
       if (h.flavor === "cxl_test") {

@@ -177,9 +177,14 @@ describe("region driver binding", () => {
     await cxlDestroyRegion(boot_.cxl, region);
     expect(boot_.sysfs.exists(`${DEV}/region0`)).toBe(false);
     expect(log).toContain("hook teardown region0 bound=cxl_dc_only_region");
-    // The DPA is still allocated to decoder2.0; a new region takes the next decoder.
+    // Destroy frees the endpoint decoder's DPA (cxl-cli's destroy_region sets dpa_size 0), so
+    // the capacity backs a new region; a driver that does not exist still fails and undoes it.
+    expect(Number(cat(boot_.sysfs, `${DEV}/decoder2.0/dpa_size`))).toBe(0);
     const second = await cxlCreateRegion(boot_.cxl, { memdevs: [mem0], size: 512 * 1024 * 1024, driver: "no_such_driver" }).catch((e: unknown) => e);
-    expect(second).toMatchObject({ code: "ENOSPC" });
+    expect(second).toMatchObject({ code: "ENOENT" });
+    expect(boot_.cxl.regions()).toEqual([]);
+    const third = await cxlCreateRegion(boot_.cxl, { memdevs: [mem0], size: 512 * 1024 * 1024, driver: "cxl_dc_only_region" });
+    expect(third.driver?.name).toBe("cxl_dc_only_region");
   });
 
   it("create-region with an unknown driver fails with ENOENT and leaves nothing behind", async () => {

@@ -106,13 +106,22 @@ export async function cxlCreateRegion(cxl: CxlSubsystem, options: CxlCreateRegio
   }
 }
 
-/** `cxl destroy-region`: reset (unbinding the driver), detach, delete. */
+/**
+ * `cxl destroy-region`: reset (unbinding the driver), detach, delete, then free the endpoint
+ * decoders' DPA (`cxl_decoder_set_dpa_size(0)` in cxl-cli's `destroy_region`), so that the
+ * capacity can back a new region.
+ */
 export async function cxlDestroyRegion(cxl: CxlSubsystem, region: CxlRegion): Promise<void> {
   const dir = `${DEV}/${region.name}`;
+  const decoders = region.endpointDecoders();
   if (region.isRegistered && !region.lock) {
     if (region.committed) cxl.sysfs.write(`${dir}/commit`, "0");
     await cxl.settle();
   }
   cxl.sysfs.write(`${DEV}/${region.rootDecoder.name}/delete_region`, region.name);
+  await cxl.settle();
+  for (const d of decoders) {
+    if (d.region === undefined && d.dpaRes !== undefined) cxl.sysfs.write(`${DEV}/${d.name}/dpa_size`, "0");
+  }
   await cxl.settle();
 }

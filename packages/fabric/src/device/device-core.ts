@@ -12,6 +12,7 @@ import { type AppendResult, EventLog } from "../event-log/event-log.js";
 import { fail, type DcdFail, type MboxFailureRc, mboxRcName } from "@dcd/core";
 import type { ResolvedConfig } from "./config.js";
 import type { DcInterrupt, DeviceEvent, HostOrFm } from "./device-events.js";
+import type { ExtentBuffer } from "./extent-buffer.js";
 import { HostState } from "./host-state.js";
 import { TagRegistry } from "./tag-registry.js";
 import type { DcExtent, DcPartition, DpaRange } from "./types.js";
@@ -64,7 +65,7 @@ export class DeviceCore {
   /** Pending + accepted extents of every host, plus capacity only FM references keep (4800h "total"). */
   get totalExtentCount(): number {
     let n = 0;
-    for (const h of this.hosts) n += h.extentCount;
+    for (let i = 0; i < this.hosts.length; i++) n += (this.hosts[i] as HostState).extentCount;
     if (this.tags.size > 0) for (const r of this.tags.fmHeld()) n += r.extents.length;
     return n;
   }
@@ -143,13 +144,16 @@ export class DeviceCore {
   /**
    * FM-view records (04h/05h) carrying the host id: one per extent with the More rule, or one
    * zero-length record when there are none (an empty Add DC Response still answers the FM).
+   * Only the records that fit are built (the FM's log is shallow and usually full); the rest
+   * are counted as overflow exactly as if they had been offered.
    */
-  logToFm(eventType: DcEventType, extents: readonly DcExtent[], hostId: number): () => void {
+  logToFm(eventType: DcEventType, extents: ExtentBuffer, hostId: number): () => void {
     let r;
     if (extents.length === 0) {
       r = this.fmLog.append([this.body(eventType, ZERO_EXTENT, false, hostId)]);
     } else {
-      r = this.fmLog.appendExtents(eventType, extents, false, hostId, this.extentsAvailable, this.tagsAvailable);
+      const fit = Math.min(extents.length, this.fmLog.freeSlots);
+      r = this.fmLog.appendExtents(eventType, extents.head(fit), false, hostId, this.extentsAvailable, this.tagsAvailable, extents.length - fit);
     }
     return () => {
       if (r.dropped > 0) this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped: r.dropped, overflowCount: this.fmLog.overflowErrorCount });
@@ -177,10 +181,11 @@ export class DeviceCore {
   }
 
   /** Sanitize released capacity when the region or a release request asks for it (R78). */
-  sanitizeReleased(h: HostState, released: readonly DpaRange[]): DpaRange[] {
+  sanitizeReleased(h: HostState, released: ExtentBuffer): DpaRange[] {
     const out: DpaRange[] = [];
     if (h.sanitizeRequests.size === 0 && !this.partitions.some((p) => p.sanitizeOnRelease)) return out;
-    for (const r of released) {
+    for (let k = 0; k < released.length; k++) {
+      const r = { dpa: released.dpa(k), len: released.len(k) };
       const p = this.findPartition(r.dpa, r.len);
       const requested = h.sanitizeRequests.size > 0 && h.sanitizeRequests.overlaps(r.dpa, r.len);
       if (p?.sanitizeOnRelease === true || requested) out.push({ dpa: r.dpa, len: r.len });

@@ -21,8 +21,14 @@ import { detectMalformedExtentList } from "../mailbox/malformed-extent-list.js";
 import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import { allocate } from "./allocator.js";
 import type { DeviceCore } from "./device-core.js";
-import { type HostState, PendingGroup, type PendingExtent } from "./host-state.js";
+import { type HostState, PendingGroup } from "./host-state.js";
 import type { DcExtent, ExtentRequest, SelectionPolicy } from "./types.js";
+
+/**
+ * The null tag, read once: code here compares against it per extent, and under vitest's module
+ * runner (tests, benchmarks) every read of an imported binding is a getter call (~40 ns).
+ */
+const NULL_TAG: string = NULL_UUID;
 
 export interface InitiateAddRequest {
   readonly hostId: number;
@@ -83,7 +89,7 @@ function prescriptive(core: DeviceCore, h: HostState, req: InitiateAddRequest): 
   const extents = new Array<DcExtent>(list.length);
   for (let i = 0; i < list.length; i++) {
     const e = list[i] as ExtentRequest;
-    const tag = e.tag === undefined ? NULL_UUID : e.tag.toLowerCase();
+    const tag = e.tag === undefined ? NULL_TAG : e.tag.toLowerCase();
     if (e.tag !== undefined && !isUuid(tag)) return core.reject("fm", CMD, MBOX_RC.INVALID_INPUT, `extent ${i} tag '${e.tag}' is not a UUID`);
     const seq = e.sharedSeq ?? 0;
     if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) return core.reject("fm", CMD, MBOX_RC.INVALID_INPUT, `extent ${i} shared sequence ${seq} does not fit in 16 bits`);
@@ -139,8 +145,9 @@ function enableSharedAccess(core: DeviceCore, h: HostState, req: InitiateAddRequ
 function commitOffer(core: DeviceCore, h: HostState, extents: readonly DcExtent[], policy: SelectionPolicy, more: boolean): DcdResult<AddOutcome> {
   let newTags = 0;
   const seen = new Set<string>();
-  for (const e of extents) {
-    if (e.tag !== NULL_UUID && !seen.has(e.tag)) {
+  for (let i = 0; i < extents.length; i++) {
+    const e = extents[i] as DcExtent;
+    if (e.tag !== NULL_TAG && !seen.has(e.tag)) {
       seen.add(e.tag);
       if (core.tags.get(e.tag) === undefined) newTags++;
     }
@@ -169,10 +176,9 @@ function commitOffer(core: DeviceCore, h: HostState, extents: readonly DcExtent[
   const group = last?.open === true ? last : new PendingGroup(core.nextGroupId++);
   if (group !== last) h.pushGroup(group);
   group.open = more;
-  for (const e of extents) {
-    const pe: PendingExtent = { dpa: e.dpa, len: e.len, tag: e.tag, sharedSeq: e.sharedSeq, group };
-    h.addPending(pe);
-  }
+  // The group keeps the offered objects themselves (the outcome, events and records share them:
+  // extents are immutable data), the index keeps their numbers.
+  h.addPending(extents, group);
   const notify = core.logExtents(h, DC_EVENT_TYPE.ADD_CAPACITY, extents, more);
   for (const tag of created) core.emit({ type: "tag-created", device: core.name, tag });
   core.emit({ type: "extents-offered", device: core.name, hostId: h.hostId, groupId: group.id, policy, extents, more });

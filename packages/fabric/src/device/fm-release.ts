@@ -20,6 +20,7 @@ import { detectMalformedExtentList } from "../mailbox/malformed-extent-list.js";
 import { MBOX_RC, ok, type DcdResult } from "@dcd/core";
 import type { DeviceCore } from "./device-core.js";
 import type { HostState, PendingGroup } from "./host-state.js";
+import { RangeList } from "../interval/range-list.js";
 import { applyRelease, isSharedExtent, planRelease } from "./release-plan.js";
 import type { DcExtent, DpaRange, RemovalPolicy } from "./types.js";
 
@@ -57,8 +58,8 @@ export function initiateRelease(core: DeviceCore, req: InitiateReleaseRequest): 
   if (req.removalPolicy === "tag-based") {
     const tag = (req.tag ?? NULL_UUID).toLowerCase();
     if (tag === NULL_UUID || !isUuid(tag)) return core.reject("fm", CMD, MBOX_RC.INVALID_INPUT, `tag-based release needs a tag, got '${req.tag ?? ""}'`);
-    const accepted = [...(h.acceptedByTag.get(tag) ?? [])].sort((a, b) => a.dpa - b.dpa);
-    const pending = [...(h.pendingByTag.get(tag) ?? [])];
+    const accepted = h.acceptedWithTag(tag).sort((a, b) => a.dpa - b.dpa);
+    const pending = h.pendingWithTag(tag);
     if (accepted.length === 0 && !(forced && pending.length > 0)) return core.reject("fm", CMD, MBOX_RC.INVALID_INPUT, `host ${h.hostId} has no capacity tagged ${tag}`);
     if (!skipPendingCheck && pending.length > 0) return core.reject("fm", CMD, MBOX_RC.INVALID_PA, `an add of tag ${tag} is still pending for host ${h.hostId}`);
     ranges = forced ? [...accepted, ...pending.map((p) => ({ dpa: p.dpa, len: p.len, tag: p.tag, sharedSeq: p.sharedSeq }))] : accepted;
@@ -78,7 +79,7 @@ export function initiateRelease(core: DeviceCore, req: InitiateReleaseRequest): 
 
   if (forced) return forcedRelease(core, h, req.removalPolicy, ranges, sanitize);
 
-  const plan = planRelease(core, h, ranges, { requireBacked: true, skipUnbacked: false, sharedWhole: false });
+  const plan = planRelease(core, h, RangeList.from(ranges), { requireBacked: true, skipUnbacked: false, sharedWhole: false });
   if (!plan.ok) return core.reject("fm", CMD, plan.rc, plan.reason);
   if (core.cfg.quirks.enforceSharedRules) {
     const partial = partialSharedRelease(core, h, ranges);
@@ -111,7 +112,7 @@ function partialSharedRelease(core: DeviceCore, h: HostState, ranges: readonly D
     }
   }
   for (const tag of touched) {
-    for (const e of h.acceptedByTag.get(tag) ?? []) {
+    for (const e of h.acceptedWithTag(tag)) {
       if (!ranges.some((r) => r.dpa <= e.dpa && e.dpa + e.len <= r.dpa + r.len)) return `shared tag ${tag}: extent [${hex(e.dpa)}, +${hex(e.len)}) is not released with the rest of the tag`;
     }
   }
@@ -123,7 +124,8 @@ function forcedRelease(core: DeviceCore, h: HostState, policy: RemovalPolicy, ra
     const r = ranges[i] as DcExtent;
     if (!coveredByHost(h, r)) return core.reject("fm", CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(r.dpa)}, +${hex(r.len)}) is not allocated to host ${h.hostId}`);
   }
-  const plan = planRelease(core, h, ranges, { requireBacked: false, skipUnbacked: false, sharedWhole: false });
+  const list = RangeList.from(ranges);
+  const plan = planRelease(core, h, list, { requireBacked: false, skipUnbacked: false, sharedWhole: false });
   if (!plan.ok) return core.reject("fm", CMD, plan.rc, plan.reason);
 
   const dead: PendingGroup[] = [];
@@ -135,13 +137,13 @@ function forcedRelease(core: DeviceCore, h: HostState, policy: RemovalPolicy, ra
       }
     }
   }
-  const revoked = applyRelease(h, ranges, plan);
+  const revoked = applyRelease(h, list, plan);
   if (revoked.length > 0) core.bumpGeneration(h);
-  const sanitized = sanitize ? revoked.map((r) => ({ dpa: r.dpa, len: r.len })) : core.sanitizeReleased(h, revoked);
+  const sanitized = sanitize ? revoked.all().map((r) => ({ dpa: r.dpa, len: r.len })) : core.sanitizeReleased(h, revoked);
   const notifyHost = core.logExtents(h, DC_EVENT_TYPE.FORCED_CAPACITY_RELEASE, ranges);
   const notifyFm = revoked.length > 0 ? core.logToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, revoked, h.hostId) : undefined;
   core.sweepTags();
-  core.emit({ type: "forced-release", device: core.name, hostId: h.hostId, policy, ranges, revoked });
+  if (core.observed) core.emit({ type: "forced-release", device: core.name, hostId: h.hostId, policy, ranges, revoked: revoked.all() });
   for (const g of dead) core.emit({ type: "group-dead", device: core.name, hostId: h.hostId, groupId: g.id });
   if (sanitized.length > 0) core.emit({ type: "capacity-sanitized", device: core.name, hostId: h.hostId, ranges: sanitized });
   notifyHost();

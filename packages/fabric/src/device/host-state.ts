@@ -6,17 +6,25 @@
 import type { Clock } from "@dcd/core";
 import { NULL_UUID } from "@dcd/core";
 import { EventLog } from "../event-log/event-log.js";
+import { ExtentIndex } from "../interval/extent-index.js";
 import { IntervalIndex } from "../interval/interval-index.js";
 import type { DcExtent, DpaRange } from "./types.js";
 
-/** An extent offered to the host and not yet answered; knows its group. */
+/**
+ * The null tag, read once: code here compares against it per extent, and under vitest's module
+ * runner (tests, benchmarks) every read of an imported binding is a getter call (~40 ns).
+ */
+const NULL_TAG: string = NULL_UUID;
+
+/** An extent offered to the host and not yet answered, as the pending index returns it: knows its group. */
 export interface PendingExtent extends DcExtent {
   readonly group: PendingGroup;
 }
 
 /** One Add event (one More-chain): answered by exactly one Add DC Response. */
 export class PendingGroup {
-  readonly extents: PendingExtent[] = [];
+  /** The offered extents in offer order (the objects the offer returned and logged). */
+  extents: DcExtent[] = [];
   /** Forced release hit it while pending (R17): any non-empty response naming it is Invalid PA. */
   dead = false;
   /** Some of it was accepted by an earlier payload of a More=1 response. */
@@ -36,17 +44,20 @@ export interface TagHolderHooks {
 }
 
 export class HostState {
-  readonly accepted = new IntervalIndex<DcExtent>();
-  readonly pending = new IntervalIndex<PendingExtent>();
-  /** Accepted extents per non-null tag (tag-based removal without a scan). */
-  readonly acceptedByTag = new Map<string, Set<DcExtent>>();
-  /** Pending extents per non-null tag. */
-  readonly pendingByTag = new Map<string, Set<PendingExtent>>();
+  /** Accepted extents, stored as numbers (see `ExtentIndex`): the returned objects are built on demand. */
+  readonly accepted = new ExtentIndex();
+  /** Pending extents, stored as numbers with their group id; queries return `PendingExtent`s. */
+  readonly pending = new ExtentIndex<PendingExtent>((dpa, len, tag, sharedSeq, groupId) => ({ dpa, len, tag, sharedSeq, group: this.groupsById.get(groupId) as PendingGroup }));
+  /** Start DPAs of the accepted extents per non-null tag (tag-based removal without a scan). */
+  readonly acceptedByTag = new Map<string, Set<number>>();
+  /** Start DPAs of the pending extents per non-null tag. */
+  readonly pendingByTag = new Map<string, Set<number>>();
   /** Ranges whose release was requested with Sanitize on Release (sanitized when released). */
   readonly sanitizeRequests = new IntervalIndex<DpaRange>();
   readonly log: EventLog;
   private groups: PendingGroup[] = [];
   private groupHead = 0;
+  private readonly groupsById = new Map<number, PendingGroup>();
   generation = 0;
 
   constructor(
@@ -73,6 +84,7 @@ export class HostState {
 
   pushGroup(g: PendingGroup): void {
     this.groups.push(g);
+    this.groupsById.set(g.id, g);
   }
 
   /** Remove the oldest group and its pending extents; returns it. */
@@ -80,6 +92,7 @@ export class HostState {
     const g = this.groups[this.groupHead];
     if (g === undefined) return undefined;
     this.groupHead++;
+    this.groupsById.delete(g.id);
     if (this.groupHead === this.groups.length) {
       this.groups = [];
       this.groupHead = 0;
@@ -98,41 +111,79 @@ export class HostState {
   }
 
   addAccepted(e: DcExtent): void {
-    this.accepted.insert(e);
-    if (e.tag !== NULL_UUID) {
-      let set = this.acceptedByTag.get(e.tag);
-      if (set === undefined) this.acceptedByTag.set(e.tag, (set = new Set()));
-      set.add(e);
-      this.tags.hold(e.tag, this.hostId);
+    this.addAcceptedParts(e.dpa, e.len, e.tag, e.sharedSeq);
+  }
+
+  /** `addAccepted` from the fields (the hot paths need no object). */
+  addAcceptedParts(dpa: number, len: number, tag: string, sharedSeq: number): void {
+    this.accepted.add(dpa, len, tag, sharedSeq);
+    if (tag !== NULL_TAG) {
+      let set = this.acceptedByTag.get(tag);
+      if (set === undefined) this.acceptedByTag.set(tag, (set = new Set()));
+      set.add(dpa);
+      this.tags.hold(tag, this.hostId);
     }
   }
 
+  /** Remove the accepted extent `e` (found by its start). */
   removeAccepted(e: DcExtent): void {
-    this.accepted.remove(e);
-    if (e.tag !== NULL_UUID) {
-      const set = this.acceptedByTag.get(e.tag);
-      set?.delete(e);
-      if (set?.size === 0) this.acceptedByTag.delete(e.tag);
-      this.tags.unhold(e.tag, this.hostId);
+    this.removeAcceptedAt(e.dpa);
+  }
+
+  /** Remove the accepted extent starting at `dpa`; its fields are then `accepted.removed*`. */
+  removeAcceptedAt(dpa: number): void {
+    if (!this.accepted.removeAt(dpa)) return;
+    const tag = this.accepted.removedTag;
+    if (tag !== NULL_TAG) {
+      const set = this.acceptedByTag.get(tag);
+      set?.delete(dpa);
+      if (set?.size === 0) this.acceptedByTag.delete(tag);
+      this.tags.unhold(tag, this.hostId);
     }
   }
 
-  addPending(e: PendingExtent): void {
-    this.pending.insert(e);
-    e.group.extents.push(e);
-    if (e.tag !== NULL_UUID) {
-      let set = this.pendingByTag.get(e.tag);
-      if (set === undefined) this.pendingByTag.set(e.tag, (set = new Set()));
-      set.add(e);
-      this.tags.hold(e.tag, this.hostId);
+  /** The accepted extents carrying `tag`, in the order they were accepted. */
+  acceptedWithTag(tag: string): DcExtent[] {
+    const out: DcExtent[] = [];
+    for (const dpa of this.acceptedByTag.get(tag) ?? []) {
+      const e = this.accepted.startingAt(dpa);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  /** The offered `extents` become pending in `group` (which must have been pushed); the group keeps the objects. */
+  addPending(extents: readonly DcExtent[], group: PendingGroup): void {
+    // One exact-size copy for a new group (the usual case) instead of growing it push by push.
+    if (group.extents.length === 0) group.extents = extents.slice();
+    else for (let i = 0; i < extents.length; i++) group.extents.push(extents[i] as DcExtent);
+    for (let i = 0; i < extents.length; i++) {
+      const e = extents[i] as DcExtent;
+      this.pending.insert(e, group.id);
+      if (e.tag !== NULL_TAG) {
+        let set = this.pendingByTag.get(e.tag);
+        if (set === undefined) this.pendingByTag.set(e.tag, (set = new Set()));
+        set.add(e.dpa);
+        this.tags.hold(e.tag, this.hostId);
+      }
     }
   }
 
-  private removePending(e: PendingExtent): void {
-    this.pending.remove(e);
-    if (e.tag !== NULL_UUID) {
+  /** The pending extents carrying `tag`, in the order they were offered. */
+  pendingWithTag(tag: string): PendingExtent[] {
+    const out: PendingExtent[] = [];
+    for (const dpa of this.pendingByTag.get(tag) ?? []) {
+      const e = this.pending.startingAt(dpa);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  private removePending(e: DcExtent): void {
+    this.pending.removeAt(e.dpa);
+    if (e.tag !== NULL_TAG) {
       const set = this.pendingByTag.get(e.tag);
-      set?.delete(e);
+      set?.delete(e.dpa);
       if (set?.size === 0) this.pendingByTag.delete(e.tag);
       this.tags.unhold(e.tag, this.hostId);
     }

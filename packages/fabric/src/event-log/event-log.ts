@@ -35,8 +35,13 @@ export interface EventLogSnapshot {
 }
 
 export class EventLog {
-  private records: DcEventRecord[] = [];
+  /**
+   * Records held are `records[head .. end)`. Slots outside are `undefined`; the array keeps its
+   * capacity when drained (a host that clears every batch would otherwise regrow it each time).
+   */
+  private records: (DcEventRecord | undefined)[] = [];
   private head = 0;
+  private end = 0;
   private nextHandle = 1;
   private overflowCount = 0;
   private firstOverflowTimestamp = 0;
@@ -49,7 +54,7 @@ export class EventLog {
 
   /** Records currently held. */
   get length(): number {
-    return this.records.length - this.head;
+    return this.end - this.head;
   }
 
   get freeSlots(): number {
@@ -74,7 +79,7 @@ export class EventLog {
     let firstHandle = 0;
     let lastHandle = 0;
     for (const body of bodies) {
-      if (this.records.length - this.head >= this.capacity) {
+      if (this.end - this.head >= this.capacity) {
         if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
         this.overflowCount++;
         this.lastOverflowTimestamp = timestamp;
@@ -83,7 +88,7 @@ export class EventLog {
       const handle = this.nextHandle;
       this.nextHandle = this.nextHandle === 0xffff ? 1 : this.nextHandle + 1;
       // An explicit literal (not a spread) keeps one object shape for every record.
-      this.records.push({
+      this.put({
         eventType: body.eventType,
         validityFlags: body.validityFlags,
         hostId: body.hostId,
@@ -115,23 +120,28 @@ export class EventLog {
 
   /**
    * One record per extent (one event: More on all but the last unless `lastMore`), built
-   * directly as records: the per-extent hot path of adds and releases.
+   * directly as records: the per-extent hot path of adds and releases. `alsoDropped` counts
+   * further extents of the same event, after `extents`, that the caller did not pass because
+   * they could not fit: they are dropped and counted, and the passed ones carry More.
    */
-  appendExtents(eventType: DcEventType, extents: readonly DcExtent[], lastMore: boolean, hostId: number, numAvailExtents: number, numAvailTags: number): AppendResult {
+  appendExtents(eventType: DcEventType, extents: readonly DcExtent[], lastMore: boolean, hostId: number, numAvailExtents: number, numAvailTags: number, alsoDropped = 0): AppendResult {
     const timestamp = this.timestampNs();
+    // Read once, not per record: under vitest's module runner an imported binding is a getter.
+    const validityFlags = DC_EVENT_VALID_COUNTERS;
     const room = Math.max(0, Math.min(extents.length, this.capacity - this.length));
+    const total = extents.length + alsoDropped;
     const firstHandle = room > 0 ? this.nextHandle : 0;
     let lastHandle = 0;
     for (let i = 0; i < room; i++) {
       const handle = this.nextHandle;
       this.nextHandle = this.nextHandle === 0xffff ? 1 : this.nextHandle + 1;
       lastHandle = handle;
-      this.records.push({
+      this.put({
         eventType,
-        validityFlags: DC_EVENT_VALID_COUNTERS,
+        validityFlags,
         hostId,
         updatedRegionIndex: 0,
-        more: i < extents.length - 1 || lastMore,
+        more: i < total - 1 || lastMore,
         extent: extents[i] as DcExtent,
         numAvailExtents,
         numAvailTags,
@@ -145,7 +155,7 @@ export class EventLog {
         headId: 0,
       });
     }
-    const dropped = extents.length - room;
+    const dropped = total - room;
     if (dropped > 0) {
       if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
       this.overflowCount += dropped;
@@ -157,7 +167,7 @@ export class EventLog {
   /** Up to `max` oldest records, without removing them (Get Event Records). */
   getRecords(max: number): EventRecordsPage {
     const n = Math.max(0, Math.min(max, this.length));
-    const records = this.records.slice(this.head, this.head + n);
+    const records = this.records.slice(this.head, this.head + n) as DcEventRecord[];
     return {
       overflow: this.overflowCount > 0,
       moreRecords: this.length > n,
@@ -197,23 +207,35 @@ export class EventLog {
       overflowCount: this.overflowCount,
       firstOverflowTimestamp: this.firstOverflowTimestamp,
       lastOverflowTimestamp: this.lastOverflowTimestamp,
-      records: this.records.slice(this.head),
+      records: this.records.slice(this.head, this.end) as DcEventRecord[],
     };
+  }
+
+  private put(r: DcEventRecord): void {
+    if (this.end === this.records.length) this.records.push(r);
+    else this.records[this.end] = r;
+    this.end++;
   }
 
   private dropHead(n: number): void {
     if (n === 0) return;
+    const records = this.records;
+    for (let i = this.head; i < this.head + n; i++) records[i] = undefined;
     this.head += n;
     // QEMU resets the overflow state whenever it deletes a record.
     this.overflowCount = 0;
     this.firstOverflowTimestamp = 0;
     this.lastOverflowTimestamp = 0;
-    if (this.head === this.records.length) {
-      this.records = [];
+    if (this.head === this.end) {
       this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.records.length) {
-      this.records = this.records.slice(this.head);
+      this.end = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.end) {
+      // Move the held records to the front so the array does not grow without bound.
+      const held = this.end - this.head;
+      records.copyWithin(0, this.head, this.end);
+      records.fill(undefined, held, this.end);
       this.head = 0;
+      this.end = held;
     }
   }
 

@@ -133,6 +133,15 @@ export class BPlusTree<V> {
     return prev === null ? { leaf: null, pos: 0 } : { leaf: prev, pos: prev.keys.length - 1 };
   }
 
+  /** The value with the greatest key <= `key`, without allocating a cursor. */
+  floorValue(key: number): V | undefined {
+    const leaf = this.leafFor(key);
+    const i = floorIndex(leaf.keys, key);
+    if (i >= 0) return leaf.vals[i];
+    const prev = leaf.prev;
+    return prev === null ? undefined : prev.vals[prev.keys.length - 1];
+  }
+
   /** Cursor at the entry with the smallest key >= `key`. */
   ceiling(key: number): TreeCursor<V> {
     const c = this.floor(key);

@@ -38,19 +38,15 @@ export class IntervalIndex<V extends Interval> {
 
   /** The interval that contains byte `dpa`, if any. */
   at(dpa: number): V | undefined {
-    const c = this.tree.floor(dpa);
-    if (c.leaf === null) return undefined;
-    const v = c.leaf.vals[c.pos] as V;
-    return dpa < v.dpa + v.len ? v : undefined;
+    const v = this.tree.floorValue(dpa);
+    return v !== undefined && dpa < v.dpa + v.len ? v : undefined;
   }
 
   /** True when some interval shares at least one byte with `[dpa, dpa + len)`. */
   overlaps(dpa: number, len: number): boolean {
     if (len <= 0) return false;
-    const c = this.tree.floor(dpa + len - 1);
-    if (c.leaf === null) return false;
-    const v = c.leaf.vals[c.pos] as V;
-    return v.dpa + v.len > dpa;
+    const v = this.tree.floorValue(dpa + len - 1);
+    return v !== undefined && v.dpa + v.len > dpa;
   }
 
   /** The single interval that contains all of `[dpa, dpa + len)`, if any. */

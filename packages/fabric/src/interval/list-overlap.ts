@@ -5,31 +5,39 @@
  * O(m) for the usual ascending list and O(m log m) otherwise, instead of O(region / block).
  */
 import { IntervalIndex, type Interval } from "./interval-index.js";
+import { RangeList } from "./range-list.js";
 
 /**
  * Index of the first entry that overlaps an entry before it, or -1. Zero-length entries never
  * overlap (they cover no block), as in QEMU's bitmap test.
  */
 export function firstOverlapIndex(ranges: readonly Interval[]): number {
+  return firstOverlapIn(RangeList.from(ranges));
+}
+
+/** `firstOverlapIndex` on a range list (what the mailbox decodes into). */
+export function firstOverlapIn(ranges: RangeList): number {
   // Fast path: strictly ascending, disjoint lists (what hosts and benchmarks send).
   let lastEnd = -Infinity;
   let ascending = true;
   for (let i = 0; i < ranges.length; i++) {
-    const r = ranges[i] as Interval;
-    if (r.len <= 0) continue;
-    if (r.dpa < lastEnd) {
+    const len = ranges.len(i);
+    if (len <= 0) continue;
+    const dpa = ranges.dpa(i);
+    if (dpa < lastEnd) {
       ascending = false;
       break;
     }
-    lastEnd = r.dpa + r.len;
+    lastEnd = dpa + len;
   }
   if (ascending) return -1;
   const seen = new IntervalIndex<Interval>();
   for (let i = 0; i < ranges.length; i++) {
-    const r = ranges[i] as Interval;
-    if (r.len <= 0) continue;
-    if (seen.overlaps(r.dpa, r.len)) return i;
-    seen.insert({ dpa: r.dpa, len: r.len });
+    const len = ranges.len(i);
+    if (len <= 0) continue;
+    const dpa = ranges.dpa(i);
+    if (seen.overlaps(dpa, len)) return i;
+    seen.insert({ dpa, len });
   }
   return -1;
 }

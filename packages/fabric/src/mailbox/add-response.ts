@@ -14,24 +14,36 @@
 import { NULL_UUID } from "@dcd/core";
 import { DC_EVENT_TYPE } from "@dcd/core";
 import type { DeviceCore } from "../device/device-core.js";
-import type { HostState, PendingExtent, PendingGroup } from "../device/host-state.js";
+import { ExtentBuffer } from "../device/extent-buffer.js";
+import type { HostState, PendingGroup } from "../device/host-state.js";
 import { isSharedExtent } from "../device/release-plan.js";
-import type { DcExtent, DpaRange } from "../device/types.js";
+import type { DcExtent } from "../device/types.js";
+import { RangeList } from "../interval/range-list.js";
 import { MBOX_RC, OK_VOID, type DcdResult } from "@dcd/core";
 import type { UpdatedExtentList } from "@dcd/core";
 import { detectMalformedExtentList } from "./malformed-extent-list.js";
+
+/**
+ * The null tag, read once: code here compares against it per extent, and under vitest's module
+ * runner (tests, benchmarks) every read of an imported binding is a getter call (~40 ns).
+ */
+const NULL_TAG: string = NULL_UUID;
 
 const CMD = "add-dc-response(4802h)";
 const hex = (n: number): string => `0x${n.toString(16)}`;
 
 export function addCapacityResponse(core: DeviceCore, h: HostState, req: UpdatedExtentList): DcdResult<undefined> {
-  const entries = req.extents;
+  return addCapacityResponseRanges(core, h, req.more, RangeList.from(req.extents));
+}
+
+/** 4802h on a decoded range list (the binary mailbox calls this directly). */
+export function addCapacityResponseRanges(core: DeviceCore, h: HostState, more: boolean, entries: RangeList): DcdResult<undefined> {
   const group = h.firstGroup;
   if (entries.length === 0) {
-    if (group !== undefined) closeGroup(core, h, group, []);
+    if (group !== undefined) closeGroup(core, h, group, new ExtentBuffer(0));
     return OK_VOID;
   }
-  const closing = !req.more || core.cfg.quirks.ignoreResponseMore;
+  const closing = !more || core.cfg.quirks.ignoreResponseMore;
   const total = core.totalExtentCount;
   const projected = core.cfg.quirks.addResponseBudgetCountsPending || !closing || group === undefined ? total + entries.length : total + entries.length - group.extents.length;
   if (projected > core.cfg.extentBudget) {
@@ -40,30 +52,34 @@ export function addCapacityResponse(core: DeviceCore, h: HostState, req: Updated
   const malformed = detectMalformedExtentList(core, entries);
   if (malformed.rc !== MBOX_RC.SUCCESS) return core.reject(h.hostId, CMD, malformed.rc, malformed.reason);
 
-  // Dry run: find each entry's pending parent; nothing changes until all pass.
-  const parents = new Array<PendingExtent | null>(entries.length);
+  // Dry run: find each entry's pending parent (always in `group`); nothing changes until all pass.
+  const parents = new Array<DcExtent | null>(entries.length);
   const quirks = core.cfg.quirks;
   for (let i = 0; i < entries.length; i++) {
-    const e = entries[i] as DpaRange;
-    if (quirks.acceptDuplicateIsNoop) {
-      const dup = h.accepted.startingAt(e.dpa);
-      if (dup !== undefined && dup.len === e.len) {
-        parents[i] = null;
-        continue;
-      }
+    const dpa = entries.dpa(i);
+    const len = entries.len(i);
+    if (quirks.acceptDuplicateIsNoop && h.accepted.lengthAt(dpa) === len && len !== -1) {
+      parents[i] = null;
+      continue;
     }
-    if (group === undefined) return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(e.dpa)}, +${hex(e.len)}): no add is pending for host ${h.hostId}`);
+    if (group === undefined) return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(dpa)}, +${hex(len)}): no add is pending for host ${h.hostId}`);
     if (group.dead) return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i}: pending group ${group.id} was revoked by a forced release`);
     // Hosts usually answer with the offer itself, in order: try the extent at the same position first.
     const same = group.extents[i];
-    const parent = same !== undefined && same.dpa <= e.dpa && e.dpa + e.len <= same.dpa + same.len ? same : h.pending.containing(e.dpa, e.len);
-    if (parent?.group !== group) {
-      return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(e.dpa)}, +${hex(e.len)}) is not contained in an extent of the oldest pending group ${group.id}`);
+    let parent: DcExtent | undefined;
+    if (same !== undefined && same.dpa <= dpa && dpa + len <= same.dpa + same.len) {
+      parent = same;
+    } else {
+      const p = h.pending.containing(dpa, len);
+      if (p?.group === group) parent = p;
+    }
+    if (parent === undefined) {
+      return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(dpa)}, +${hex(len)}) is not contained in an extent of the oldest pending group ${group.id}`);
     }
     // Pending extents never overlap the host's accepted ones (adds refuse that), except parts of
     // this group accepted by earlier payloads of a More=1 response: only then can this overlap.
-    if (group.answered && h.accepted.overlaps(e.dpa, e.len)) {
-      return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(e.dpa)}, +${hex(e.len)}) overlaps an extent already accepted`);
+    if (group.answered && h.accepted.overlaps(dpa, len)) {
+      return core.reject(h.hostId, CMD, MBOX_RC.INVALID_PA, `extent ${i} [${hex(dpa)}, +${hex(len)}) overlaps an extent already accepted`);
     }
     parents[i] = parent;
   }
@@ -73,15 +89,15 @@ export function addCapacityResponse(core: DeviceCore, h: HostState, req: Updated
   }
 
   // Commit.
-  const accepted: DcExtent[] = [];
+  const accepted = new ExtentBuffer(entries.length);
   for (let i = 0; i < entries.length; i++) {
     const parent = parents[i];
-    if (parent === null || parent === undefined) continue;
-    const e = entries[i] as DpaRange;
-    const x: DcExtent = { dpa: e.dpa, len: e.len, tag: parent.tag, sharedSeq: parent.sharedSeq };
-    h.addAccepted(x);
-    accepted.push(x);
-    if (parent.tag !== NULL_UUID) parent.group.acceptedPerTag.set(parent.tag, (parent.group.acceptedPerTag.get(parent.tag) ?? 0) + 1);
+    if (parent === null || parent === undefined || group === undefined) continue;
+    const dpa = entries.dpa(i);
+    const len = entries.len(i);
+    h.addAcceptedParts(dpa, len, parent.tag, parent.sharedSeq);
+    accepted.push(dpa, len, parent.tag, parent.sharedSeq);
+    if (parent.tag !== NULL_TAG) group.acceptedPerTag.set(parent.tag, (group.acceptedPerTag.get(parent.tag) ?? 0) + 1);
   }
   if (accepted.length > 0) core.bumpGeneration(h);
   if (group !== undefined && accepted.length > 0) group.answered = true;
@@ -90,20 +106,20 @@ export function addCapacityResponse(core: DeviceCore, h: HostState, req: Updated
   } else if (accepted.length > 0) {
     // A More=1 payload (or a cxl_test no-op): the response continues, the group stays.
     const notifyFm = core.logToFm(DC_EVENT_TYPE.ADD_CAPACITY_RESPONSE, accepted, h.hostId);
-    core.emit({ type: "extents-accepted", device: core.name, hostId: h.hostId, groupId: group?.id ?? 0, extents: accepted });
+    if (core.observed) core.emit({ type: "extents-accepted", device: core.name, hostId: h.hostId, groupId: group?.id ?? 0, extents: accepted.all() });
     notifyFm();
   }
   return OK_VOID;
 }
 
 /** Drop the oldest group (the response is complete); tell the FM and observers. */
-function closeGroup(core: DeviceCore, h: HostState, group: PendingGroup, accepted: readonly DcExtent[]): void {
+function closeGroup(core: DeviceCore, h: HostState, group: PendingGroup, accepted: ExtentBuffer): void {
   // What of the offer was not accepted (computed only for observers: it walks the group).
   const declined = core.observed ? unaccepted(h, group) : [];
   h.shiftGroup();
   const notifyFm = core.logToFm(DC_EVENT_TYPE.ADD_CAPACITY_RESPONSE, accepted, h.hostId);
   core.sweepTags();
-  if (accepted.length > 0) core.emit({ type: "extents-accepted", device: core.name, hostId: h.hostId, groupId: group.id, extents: accepted });
+  if (accepted.length > 0 && core.observed) core.emit({ type: "extents-accepted", device: core.name, hostId: h.hostId, groupId: group.id, extents: accepted.all() });
   if (declined.length > 0) core.emit({ type: "extents-declined", device: core.name, hostId: h.hostId, groupId: group.id, extents: declined });
   notifyFm();
 }
@@ -127,13 +143,14 @@ function unaccepted(h: HostState, group: PendingGroup): DcExtent[] {
  * R15: for shared capacity the host accepts each extent whole, and for each tag all of the
  * group's extents or none of them (counted over every payload of the response).
  */
-function checkSharedAllOrNone(core: DeviceCore, group: PendingGroup, entries: readonly DpaRange[], parents: readonly (PendingExtent | null | undefined)[], closing: boolean): string | undefined {
+function checkSharedAllOrNone(core: DeviceCore, group: PendingGroup, entries: RangeList, parents: readonly (DcExtent | null | undefined)[], closing: boolean): string | undefined {
+  // Shared capacity only exists on sharable partitions.
+  if (!core.partitions.some((p) => p.sharable)) return undefined;
   const perTag = new Map<string, number>();
   for (let i = 0; i < entries.length; i++) {
     const p = parents[i];
     if (p === null || p === undefined || !isSharedExtent(core, p)) continue;
-    const e = entries[i] as DpaRange;
-    if (e.dpa !== p.dpa || e.len !== p.len) return `extent ${i} accepts part of shared extent [${hex(p.dpa)}, +${hex(p.len)}) tagged ${p.tag}`;
+    if (entries.dpa(i) !== p.dpa || entries.len(i) !== p.len) return `extent ${i} accepts part of shared extent [${hex(p.dpa)}, +${hex(p.len)}) tagged ${p.tag}`;
     perTag.set(p.tag, (perTag.get(p.tag) ?? 0) + 1);
   }
   if (!closing) return undefined;

@@ -10,8 +10,12 @@ import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRec
 import { decodeGetExtentListIn, encodeGetExtentListOut, GET_EXTENT_LIST_IN_SIZE } from "@dcd/core";
 import { OPCODE } from "@dcd/core";
 import { MBOX_RC, type DcdResult, type MboxRc } from "@dcd/core";
-import { decodeUpdatedExtentList, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount } from "@dcd/core";
+import { readU64, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount, view } from "@dcd/core";
+import type { HostState } from "../device/host-state.js";
+import { RangeList } from "../interval/range-list.js";
+import { addCapacityResponseRanges } from "./add-response.js";
 import type { LogicalDevice } from "./logical-device.js";
+import { releaseCapacityRanges } from "./release.js";
 
 /** What a mailbox command returns: the return code and the output payload (empty on failure). */
 export interface MailboxResponse {
@@ -29,7 +33,25 @@ function noOutput(r: DcdResult<undefined>): MailboxResponse {
   return { rc: r.rc, payload: EMPTY };
 }
 
-export function executeBinary(ld: LogicalDevice, core: DeviceCore, opcode: number, payload: Uint8Array): MailboxResponse {
+/**
+ * The `n` entries of a 4802h/4803h payload (length already checked), read with the same u64 rule
+ * as `decodeUpdatedExtentList` but into a `RangeList`: no object per entry.
+ */
+function decodeUpdatedRanges(payload: Uint8Array, n: number): RangeList {
+  const v = view(payload);
+  const list = RangeList.ofLength(n);
+  // Imports read once, not per entry (under vitest's module runner each read is a getter call).
+  const u64 = readU64;
+  const size = UPDATED_EXTENT_SIZE;
+  let off = UPDATED_EXTENT_LIST_HEADER;
+  for (let i = 0; i < n; i++) {
+    list.set(i, u64(v, off), u64(v, off + 8));
+    off += size;
+  }
+  return list;
+}
+
+export function executeBinary(ld: LogicalDevice, core: DeviceCore, state: HostState, opcode: number, payload: Uint8Array): MailboxResponse {
   const badLength = (why: string): MailboxResponse => ({
     rc: core.reject(ld.hostId, `opcode 0x${opcode.toString(16)}`, MBOX_RC.INVALID_PAYLOAD_LENGTH, why).rc,
     payload: EMPTY,
@@ -59,8 +81,9 @@ export function executeBinary(ld: LogicalDevice, core: DeviceCore, opcode: numbe
       if (n !== 0 && payload.length < UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE) {
         return badLength(`${n} entries need ${UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE} bytes, got ${payload.length}`);
       }
-      const list = n === 0 ? { more: ((payload[4] ?? 0) & 1) !== 0, extents: [] } : decodeUpdatedExtentList(payload);
-      return noOutput(opcode === OPCODE.ADD_DC_RESPONSE ? ld.addCapacityResponse(list) : ld.releaseCapacity(list));
+      const more = ((payload[4] ?? 0) & 1) !== 0;
+      const ranges = decodeUpdatedRanges(payload, n);
+      return noOutput(opcode === OPCODE.ADD_DC_RESPONSE ? addCapacityResponseRanges(core, state, more, ranges) : releaseCapacityRanges(core, state, ranges));
     }
     default:
       return { rc: core.reject(ld.hostId, `opcode 0x${opcode.toString(16)}`, MBOX_RC.UNSUPPORTED, `opcode 0x${opcode.toString(16)} is not supported`).rc, payload: EMPTY };

@@ -39,7 +39,7 @@ export class LogicalDevice {
 
   /** Run a mailbox command from its exact input bytes; the output is its exact bytes. */
   execute(opcode: number, payload: Uint8Array): MailboxResponse {
-    return executeBinary(this, this.core, opcode, payload);
+    return executeBinary(this, this.core, this.state, opcode, payload);
   }
 
   /** 4800h Get Dynamic Capacity Configuration. */

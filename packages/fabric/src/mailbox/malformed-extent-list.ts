@@ -9,7 +9,8 @@
  */
 import type { DeviceCore } from "../device/device-core.js";
 import type { DpaRange } from "../device/types.js";
-import { firstOverlapIndex } from "../interval/list-overlap.js";
+import { firstOverlapIn } from "../interval/list-overlap.js";
+import { RangeList } from "../interval/range-list.js";
 import { MBOX_RC, type MboxRc } from "@dcd/core";
 
 export interface MalformedResult {
@@ -21,17 +22,41 @@ export interface MalformedResult {
 
 const OK: MalformedResult = { rc: MBOX_RC.SUCCESS, index: -1, reason: "" };
 
-export function detectMalformedExtentList(core: DeviceCore, ranges: readonly DpaRange[]): MalformedResult {
+/**
+ * `x % b === 0`. Block sizes are powers of two, and dividing by a power of two is exact, so the
+ * quotient is an integer exactly when `x` is a multiple: this avoids the floating-point
+ * remainder (a libm call, ~20 ns) on DPAs above 2^31, three per entry and command.
+ */
+function isMultiple(x: number, b: number): boolean {
+  if (b > 0 && b <= 0x40000000 && (b & (b - 1)) === 0) return Number.isInteger(x) && Number.isInteger(x / b);
+  return x % b === 0;
+}
+
+export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRange[] | RangeList): MalformedResult {
+  const ranges = list instanceof RangeList ? list : RangeList.from(list);
   const region0 = core.partitions[0];
-  const overlapAt = firstOverlapIndex(ranges);
+  // The overlap check is folded into this loop while the list ascends (the usual case); the
+  // first entry that does not ascend switches to the full search, whose index decides.
+  let overlapAt = -1;
+  let ascending = true;
+  let lastEnd = -Infinity;
   for (let i = 0; i < ranges.length; i++) {
-    const { dpa, len } = ranges[i] as DpaRange;
+    const dpa = ranges.dpa(i);
+    const len = ranges.len(i);
     const p = core.findPartition(dpa, len);
     if (p === undefined || region0 === undefined) {
       return { rc: MBOX_RC.INVALID_PA, index: i, reason: `extent ${i} [0x${dpa.toString(16)}, +0x${len.toString(16)}) is not inside one DC region` };
     }
-    if ((dpa - region0.base) % p.blockSize !== 0 || len % p.blockSize !== 0 || len === 0) {
+    if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || len === 0) {
       return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} start 0x${dpa.toString(16)} or length 0x${len.toString(16)} is not a non-zero multiple of region ${p.index} block size 0x${p.blockSize.toString(16)}` };
+    }
+    if (ascending && len > 0) {
+      if (dpa < lastEnd) {
+        ascending = false;
+        overlapAt = firstOverlapIn(ranges);
+      } else {
+        lastEnd = dpa + len;
+      }
     }
     if (i === overlapAt) return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} overlaps an earlier extent of the list` };
   }

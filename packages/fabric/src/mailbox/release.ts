@@ -15,12 +15,17 @@ import type { HostState } from "../device/host-state.js";
 import { applyRelease, planRelease } from "../device/release-plan.js";
 import { MBOX_RC, OK_VOID, type DcdResult } from "@dcd/core";
 import type { UpdatedExtentList } from "@dcd/core";
+import { RangeList } from "../interval/range-list.js";
 import { detectMalformedExtentList } from "./malformed-extent-list.js";
 
 const CMD = "release-dc(4803h)";
 
 export function releaseCapacity(core: DeviceCore, h: HostState, req: UpdatedExtentList): DcdResult<undefined> {
-  const entries = req.extents;
+  return releaseCapacityRanges(core, h, RangeList.from(req.extents));
+}
+
+/** 4803h on a decoded range list (the binary mailbox calls this directly). */
+export function releaseCapacityRanges(core: DeviceCore, h: HostState, entries: RangeList): DcdResult<undefined> {
   if (entries.length === 0) return core.reject(h.hostId, CMD, MBOX_RC.INVALID_INPUT, "Updated Extent List Size is 0");
   const malformed = detectMalformedExtentList(core, entries);
   if (malformed.rc !== MBOX_RC.SUCCESS) return core.reject(h.hostId, CMD, malformed.rc, malformed.reason);
@@ -34,7 +39,7 @@ export function releaseCapacity(core: DeviceCore, h: HostState, req: UpdatedExte
   const sanitized = core.sanitizeReleased(h, released);
   const notifyFm = core.logToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, released, h.hostId);
   core.sweepTags();
-  core.emit({ type: "extents-released", device: core.name, hostId: h.hostId, extents: released });
+  if (core.observed) core.emit({ type: "extents-released", device: core.name, hostId: h.hostId, extents: released.all() });
   if (sanitized.length > 0) core.emit({ type: "capacity-sanitized", device: core.name, hostId: h.hostId, ranges: sanitized });
   notifyFm();
   return OK_VOID;

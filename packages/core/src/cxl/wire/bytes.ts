@@ -43,7 +43,8 @@ export function putU32(bytes: Uint8Array, offset: number, value: number): void {
 /** {@link writeU64} without a DataView. */
 export function putU64(bytes: Uint8Array, offset: number, value: number): void {
   if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`u64 field at 0x${offset.toString(16)}: ${value} is not a non-negative safe integer`);
-  putU32(bytes, offset, value % TWO_32);
+  // `>>> 0` is value mod 2^32, exact for safe integers; `%` on doubles is a slow libm call.
+  putU32(bytes, offset, value >>> 0);
   putU32(bytes, offset + 4, Math.floor(value / TWO_32));
 }
 
