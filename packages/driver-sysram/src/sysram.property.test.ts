@@ -60,9 +60,12 @@ describe("sysram properties", () => {
           } else {
             const g = groups[op.pick % Math.max(1, groups.length)];
             if (g === undefined) continue;
+            // Busy: unmovable or pinned pages, or the memmap of another hot-plugged block that the
+            // kernel placed in this one (online_kernel puts new blocks in ZONE_NORMAL, where later
+            // hot-adds allocate their memmap: the reason online_movable is the advice for removable memory).
             const busy = g.blocks.some((b) => {
               const p = h.mm.block(b)?.pages;
-              return p !== undefined && p.unmovable + p.pinned > 0;
+              return p !== undefined && p.unmovable + p.pinned + p.memmapHosted > 0;
             });
             const before = h.mm.snapshot().blocks.filter((b) => g.blocks.includes(b.id));
             const first = g.ranges[0] as { start: number; size: number };
