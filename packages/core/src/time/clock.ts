@@ -21,7 +21,6 @@ interface Timer {
   readonly seq: number;
   readonly due: number;
   readonly fn: () => void;
-  cancelled: boolean;
 }
 
 /**
@@ -32,7 +31,8 @@ interface Timer {
 export class VirtualClock implements Clock {
   private current: number;
   private seq = 0;
-  private readonly timers: Timer[] = [];
+  /** Live timers only: a cancelled one leaves at once, so re-armed watchdogs don't pile up. */
+  private readonly timers = new Set<Timer>();
 
   constructor(start = 0) {
     this.current = start;
@@ -43,10 +43,10 @@ export class VirtualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): Disposable {
-    const timer: Timer = { seq: this.seq++, due: this.current + Math.max(0, ms), fn, cancelled: false };
-    this.timers.push(timer);
+    const timer: Timer = { seq: this.seq++, due: this.current + Math.max(0, ms), fn };
+    this.timers.add(timer);
     return toDisposable(() => {
-      timer.cancelled = true;
+      this.timers.delete(timer);
     });
   }
 
@@ -58,7 +58,7 @@ export class VirtualClock implements Clock {
       const next = this.nextDue(target);
       if (next === undefined) break;
       this.current = next.due;
-      this.timers.splice(this.timers.indexOf(next), 1);
+      this.timers.delete(next);
       next.fn();
     }
     this.current = target;
@@ -66,18 +66,12 @@ export class VirtualClock implements Clock {
 
   /** Number of timers still waiting. */
   get pendingTimers(): number {
-    return this.timers.filter((t) => !t.cancelled).length;
+    return this.timers.size;
   }
 
   private nextDue(limit: number): Timer | undefined {
     let best: Timer | undefined;
-    for (let i = this.timers.length - 1; i >= 0; i--) {
-      const t = this.timers[i];
-      if (t === undefined) continue;
-      if (t.cancelled) {
-        this.timers.splice(i, 1);
-        continue;
-      }
+    for (const t of this.timers) {
       if (t.due > limit) continue;
       if (best === undefined || t.due < best.due || (t.due === best.due && t.seq < best.seq)) best = t;
     }
