@@ -105,6 +105,32 @@ describe("main() building its own System", () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ numHosts: 4 });
   });
 
+  it("sysfs write returns the probe's errno, as bind_store does (two-stage sysram flow)", async () => {
+    const script = join(dir, "kmem-stage.dcd");
+    writeFileSync(
+      script,
+      [
+        "cxl create-region -m mem0 -t ram -d decoder0.0 --driver cxl_sysram_region",
+        "expect exit 0",
+        "sysfs cat /sys/bus/cxl/devices/sysram_region0/online_type",
+        'expect stdout ~ "invalid"',
+        "# online_type still invalid: the kmem stage's probe refuses with ENODEV, and the write says so",
+        "sysfs write /sys/bus/cxl/drivers/cxl_dax_kmem_region/bind sysram_region0",
+        "expect exit 1",
+        'expect stderr ~ "write error: No such device"',
+        "sysfs ls /sys/bus/cxl/drivers/cxl_dax_kmem_region",
+        'expect stdout ~ "bind"',
+        "sysfs write /sys/bus/cxl/devices/sysram_region0/online_type online_movable",
+        "sysfs write /sys/bus/cxl/drivers/cxl_dax_kmem_region/bind sysram_region0",
+        "expect exit 0",
+        "sysfs ls /sys/bus/cxl/drivers/cxl_dax_kmem_region",
+        'expect stdout ~ "sysram_region0"',
+      ].join("\n"),
+    );
+    const r = await dcd(["--preset", "cxl_test", "run", script]);
+    expect(r).toEqual({ code: 0, stdout: `${script}: 7 commands, 7 expectations passed\n`, stderr: "" });
+  });
+
   it("fm extents pages through a list longer than one mailbox payload", async () => {
     const script = join(dir, "pages.dcd");
     const adds = Array.from({ length: 60 }, (_, i) => `fm add --region 0 --extent 0x${(i * 0x200000).toString(16)}:0x200000`);

@@ -185,6 +185,24 @@ describe("bind, unbind and drivers_probe files", () => {
     expect(nb?.kind === "notify" ? nb.probe?.outcome : undefined).toBe("failed");
   });
 
+  it("writeAsync returns the probe's errno as bind_store does, and the device stays unbound", async () => {
+    const before = snapshot();
+    await expect(sysfs.writeAsync("/sys/bus/demo/drivers/fails/bind", "f0\n")).rejects.toThrow(
+      expect.objectContaining({ code: "EIO", message: expect.stringMatching(/drivers\/fails\/bind 'f0'.*broken/) as unknown }),
+    );
+    expect(bindings(core)).toEqual([]);
+    expect(snapshot()).toEqual(before);
+    await sysfs.writeAsync("/sys/bus/demo/drivers/a/bind", "d0");
+    expect(bindings(core)).toEqual(["d0->a"]);
+    await sysfs.writeAsync("/sys/bus/demo/drivers/a/unbind", "d0");
+    expect(bindings(core)).toEqual([]);
+  });
+
+  it("writeAsync still fails bind_store's own checks synchronously with their errnos", async () => {
+    await expect(sysfs.writeAsync("/sys/bus/demo/drivers/a/bind", "nope")).rejects.toThrow(expect.objectContaining({ code: "ENODEV" }));
+    await expect(sysfs.writeAsync("/sys/bus/demo/drivers/a/bind", "f0")).rejects.toThrow(expect.objectContaining({ code: "ENODEV" }));
+  });
+
   it("unbind refuses a device not bound to this driver (ENODEV)", async () => {
     expect(() => { sysfs.write("/sys/bus/demo/drivers/a/unbind", "d0"); }).toThrow(expect.objectContaining({ code: "ENODEV" }));
     sysfs.write("/sys/bus/demo/drivers/a/bind", "d0");

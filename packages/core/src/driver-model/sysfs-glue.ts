@@ -7,10 +7,12 @@
  *   it), `driver` while a driver is set, and the bus's, type's and bound driver's attribute groups;
  * - `/sys/bus/<bus>/devices/<dev>` links into `/sys/devices`.
  *
- * The tree's stores are synchronous while binding is async, so `bind`, `unbind` and
+ * Binding is async while the tree's checks are synchronous, so `bind`, `unbind` and
  * `drivers_probe` check what `bind_store` and friends check (and fail with their errnos) at
- * once, then queue the operation; `await host.settle()` (or `waitForProbe()`) to see its end. A
- * probe that then fails is reported on `events$` as `driver-not-bound`, as the kernel logs it.
+ * once, then queue the operation and return its promise. `SysfsTree.writeAsync` (what `dcd
+ * sysfs write` uses) waits for it and fails with the probe's errno, as `bind_store` does;
+ * `SysfsTree.write` returns at once, and a failed probe is then seen only on `events$`
+ * (`driver-not-bound`, as the kernel logs it).
  */
 import { errno } from "../errors.js";
 import { type AttributeSpec, type SysfsTree } from "../sysfs/sysfs-tree.js";
@@ -52,7 +54,7 @@ export class SysfsGlue {
     this.sysfs.addAttribute(`${dir}/drivers_probe`, {
       store: (name) => {
         if (bus.device(name) === undefined) throw errno("ENODEV", `no device '${name}' on bus '${bus.name}'`);
-        background(bus.probeDevice(name));
+        return bus.probeDevice(name);
       },
     });
     this.sysfs.addAttribute(`${dir}/drivers_autoprobe`, {
@@ -72,14 +74,10 @@ export class SysfsGlue {
     const dir = driverDir(bus.name, drv.name);
     this.sysfs.mkdir(dir);
     this.sysfs.addAttribute(`${dir}/bind`, {
-      store: (name) => {
-        this.bindStore(bus, drv, name);
-      },
+      store: (name) => this.bindStore(bus, drv, name),
     });
     this.sysfs.addAttribute(`${dir}/unbind`, {
-      store: (name) => {
-        this.unbindStore(bus, drv, name);
-      },
+      store: (name) => this.unbindStore(bus, drv, name),
     });
   }
 
@@ -174,20 +172,23 @@ export class SysfsGlue {
     }
   }
 
-  /** `bind_store`'s checks, then the bind itself in the background. */
-  private bindStore(bus: Bus, drv: Driver, name: string): void {
+  /**
+   * `bind_store`'s checks at once, then the bind itself through the probe queue. The returned
+   * promise carries the probe's errno to `SysfsTree.writeAsync`, as `bind_store` returns it.
+   */
+  private bindStore(bus: Bus, drv: Driver, name: string): Promise<void> {
     const dev = bus.device(name);
     if (dev === undefined) throw errno("ENODEV", `no device '${name}' on bus '${bus.name}'`);
     if (this.core.match(dev, drv, bus) === false) throw errno("ENODEV", `driver '${drv.name}' does not match ${name}`);
     if (dev.driver !== undefined) throw errno("EBUSY", `${name} is already bound to '${dev.driver.name}'`);
-    background(bus.bind(name, drv.name));
+    return bus.bind(name, drv.name);
   }
 
   /** `unbind_store`: ENODEV unless the device is bound to this driver. */
-  private unbindStore(bus: Bus, drv: Driver, name: string): void {
+  private unbindStore(bus: Bus, drv: Driver, name: string): Promise<void> {
     const dev = bus.device(name);
     if (dev?.[DEVICE_STATE].driver !== drv) throw errno("ENODEV", `${name} is not bound to '${drv.name}'`);
-    background(bus.unbind(name, drv.name));
+    return bus.unbind(name, drv.name);
   }
 }
 
@@ -200,15 +201,6 @@ export function parseOverride(value: string): string | undefined {
   const nl = name.indexOf("\n");
   if (nl >= 0) name = name.slice(0, nl);
   return name === "" ? undefined : name;
-}
-
-/**
- * The queued half of a sysfs write. Its failures are already on `events$` (`driver-not-bound`)
- * or mean the state changed after the synchronous checks; the writer has returned long ago, so
- * there is nobody to throw to.
- */
-function background(operation: Promise<void>): void {
-  operation.catch(() => undefined);
 }
 
 function busDir(bus: Bus): string {

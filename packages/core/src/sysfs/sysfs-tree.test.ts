@@ -90,6 +90,30 @@ describe("SysfsTree: cat, echo, ls", () => {
     expect(() => { t.write("/sys/x", "1"); }).toThrow(expect.objectContaining({ code: "EIO" }));
   });
 
+  it("writeAsync waits for a store's queued half and fails with its errno; write leaves it running", async () => {
+    const t = new SysfsTree();
+    const stored: string[] = [];
+    t.addAttribute("/sys/bind", {
+      store: async (v) => {
+        await Promise.resolve();
+        if (v === "bad") throw errno("ENODEV", "probe refused");
+        stored.push(v);
+      },
+    });
+    await t.writeAsync("/sys/bind", "dev0\n");
+    expect(stored).toEqual(["dev0"]);
+    await expect(t.writeAsync("/sys/bind", "bad")).rejects.toThrow(
+      expect.objectContaining({ code: "ENODEV", message: "sysfs: write /sys/bind 'bad': probe refused" }),
+    );
+    t.write("/sys/bind", "bad");
+    t.write("/sys/bind", "dev1");
+    expect(stored).toEqual(["dev0"]);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(stored).toEqual(["dev0", "dev1"]);
+    await expect(t.writeAsync("/sys", "x")).rejects.toThrow(expect.objectContaining({ code: "EISDIR" }));
+  });
+
   it("detects link loops with ELOOP", () => {
     const t = new SysfsTree();
     t.addLink("/sys/a", "/sys/b");

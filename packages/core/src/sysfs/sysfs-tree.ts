@@ -15,8 +15,12 @@ import { DcdError, errno } from "../errors.js";
 export interface AttributeSpec {
   /** The value, with or without a trailing newline (the tree adds one when missing). */
   show?(): string;
-  /** Apply `value` (one trailing newline already stripped) or throw a {@link DcdError}. */
-  store?(value: string): void;
+  /**
+   * Apply `value` (one trailing newline already stripped) or throw a {@link DcdError}. A store
+   * that must wait for queued work (a `bind` that probes) returns a promise: {@link SysfsTree.writeAsync}
+   * waits for it, as a blocking write(2) does; {@link SysfsTree.write} leaves it running.
+   */
+  store?(value: string): void | Promise<void>;
   /** Permission bits; defaults to 0444 (show only), 0200 (store only) or 0644 (both). */
   mode?: number;
 }
@@ -185,9 +189,29 @@ export class SysfsTree {
 
   /**
    * `echo VALUE > PATH`. One trailing newline is stripped. The store applies completely or
-   * throws a {@link DcdError} whose message names the path and the value.
+   * throws a {@link DcdError} whose message names the path and the value. A store's queued half
+   * (see {@link AttributeSpec.store}) keeps running; its failure reaches only `writeAsync` callers.
    */
   write(path: string, value: string): void {
+    const { pending } = this.runStore(path, value);
+    pending?.catch(() => undefined);
+  }
+
+  /**
+   * `echo VALUE > PATH` as the shell sees it: the write returns when the store has finished, so
+   * a `bind` returns the probe's errno (`really_probe` runs inside `bind_store`).
+   */
+  async writeAsync(path: string, value: string): Promise<void> {
+    const { pending, stripped } = this.runStore(path, value);
+    if (pending === undefined) return;
+    try {
+      await pending;
+    } catch (err) {
+      throw storeError(path, stripped, err);
+    }
+  }
+
+  private runStore(path: string, value: string): { pending: Promise<void> | undefined; stripped: string } {
     const node = this.resolve(path, true);
     if (node.kind === "dir") throw errno("EISDIR", `sysfs: write ${path}: is a directory`, { detail: { path, value } });
     if (node.kind === "link") throw errno("ENOENT", `sysfs: write ${path}: dangling link`, { detail: { path, value } });
@@ -197,11 +221,9 @@ export class SysfsTree {
     }
     const stripped = value.endsWith("\n") ? value.slice(0, -1) : value;
     try {
-      spec.store(stripped);
+      return { pending: spec.store(stripped) ?? undefined, stripped };
     } catch (err) {
-      const code = err instanceof DcdError ? err.code : "EIO";
-      const reason = err instanceof Error ? err.message : String(err);
-      throw errno(code, `sysfs: write ${path} '${stripped}': ${reason}`, { cause: err, detail: { path, value: stripped } });
+      throw storeError(path, stripped, err);
     }
   }
 
@@ -381,4 +403,11 @@ function relative(from: readonly string[], to: readonly string[]): string {
   while (common < from.length && common < targetParent.length && from[common] === targetParent[common]) common++;
   const up: string[] = Array.from({ length: from.length - common }, () => "..");
   return [...up, ...to.slice(common)].join("/");
+}
+
+/** A failed store, named by path and value, keeping the store's errno. */
+function storeError(path: string, value: string, err: unknown): DcdError {
+  const code = err instanceof DcdError ? err.code : "EIO";
+  const reason = err instanceof Error ? err.message : String(err);
+  return errno(code, `sysfs: write ${path} '${value}': ${reason}`, { cause: err, detail: { path, value } });
 }

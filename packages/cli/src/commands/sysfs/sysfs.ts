@@ -45,7 +45,7 @@ export function registerSysfsCommands(program: Command, ctx: CommandContext): vo
     .action(async (path: string, value: string, opts: { n?: boolean; verbose?: boolean }) => {
       const host = await ctx.host();
       try {
-        host.sysfs.write(path, opts.n ? value : `${value}\n`);
+        await host.sysfs.writeAsync(path, opts.n ? value : `${value}\n`);
         await host.settle();
       } catch (err) {
         ctx.io.err(`write error: ${describe(err)}\n`);
