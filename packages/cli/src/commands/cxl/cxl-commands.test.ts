@@ -4,7 +4,9 @@
  * changes nothing.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { cxlCreateRegion } from "@dcd/core";
+import { cxlCreateRegion, installMemoryHotplug } from "@dcd/core";
+import { devdaxRegionDriverModule } from "@dcd/driver-devdax";
+import { sysramRegionDriverModule } from "@dcd/driver-sysram";
 import { useLeakCheck } from "@dcd/testing";
 import { registerCxlCommands } from "./index.js";
 import { bootDcdHost, DC_BASE, type DcdHost, GIB, MIB, WINDOW_BASE } from "./test-support/dcd-host.js";
@@ -152,6 +154,22 @@ describe("dcd cxl", () => {
     const ok = await cxl(h, "create-region", "-t", "dynamic_ram_1", "-m", "mem0", "--driver", "cxl_region");
     expect(ok.code).toBe(0);
     expect(h.host.sysfs.realpath("/sys/bus/cxl/devices/region0/driver")).toBe("/sys/bus/cxl/drivers/cxl_region");
+  });
+
+  it("--driver takes the region-driver series' short names: sysram, devdax (and dax)", async () => {
+    h = await bootDcdHost({ modules: [devdaxRegionDriverModule, sysramRegionDriverModule] });
+    await installMemoryHotplug(h.host, { boot: [{ node: 0, size: 16 * GIB }] });
+    const driverOf = (region: string) => h?.host.sysfs.realpath(`/sys/bus/cxl/devices/${region}/driver`);
+    expect(await cxl(h, "create-region", "-t", "dynamic_ram_1", "-m", "mem0", "-s", "256M", "--driver", "sysram")).toMatchObject({ code: 0 });
+    expect(driverOf("region0")).toBe("/sys/bus/cxl/drivers/cxl_sysram_region");
+    expect(h.host.sysfs.read("/sys/bus/cxl/devices/sysram_region0/online_type")).toBe("invalid\n");
+    expect(await cxl(h, "create-region", "-t", "dynamic_ram_1", "-m", "mem0", "-s", "256M", "--driver", "devdax")).toMatchObject({ code: 0 });
+    expect(driverOf("region1")).toBe("/sys/bus/cxl/drivers/cxl_devdax_region");
+    expect(await cxl(h, "create-region", "-t", "dynamic_ram_1", "-m", "mem0", "-s", "256M", "--driver", "dax")).toMatchObject({ code: 0 });
+    expect(driverOf("region2")).toBe("/sys/bus/cxl/drivers/cxl_devdax_region");
+    const bad = await cxl(h, "create-region", "-t", "dynamic_ram_1", "-m", "mem0", "-s", "256M", "--driver", "famfs");
+    expect(bad).toMatchObject({ code: 1, err: expect.stringContaining("no region driver 'famfs'") as string });
+    expect(h.cxl.regions().map((r) => r.name)).toEqual(["region0", "region1", "region2"]);
   });
 
   it("release-extents releases one group by tag or extent id; unknown selectors fail", async () => {

@@ -105,7 +105,7 @@ export function registerCxlCommands(program: Command, ctx: CommandContext): Comm
     .option("-U, --uuid <uuid>", "uuid for the new region (default: autogenerate)")
     .option("-m, --memdevs", "non-option arguments are memdevs")
     .option("-u, --human", "use human friendly number formats")
-    .option("--driver <name>", "region driver to bind (default cxl_region; '' leaves the region unbound)")
+    .option("--driver <name>", "region driver to bind: a cxl driver name, or sysram / devdax (cxl_sysram_region / cxl_devdax_region); default cxl_region, '' leaves the region unbound")
     .option("--debug", "turn on debug")
     .action(async (args: string[], o: Record<string, string | boolean | undefined>) => {
       const host = await ctx.host();

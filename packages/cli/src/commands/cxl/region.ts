@@ -106,7 +106,8 @@ export async function createRegionCmd(host: Host, io: Io, args: readonly string[
   }
   // Refuse what cxlCreateRegion would only find out after writing decoder modes (its undo
   // cannot reset an endpoint decoder's mode to "none"), so bad input changes nothing.
-  if (o.driver !== undefined && o.driver !== "" && cxl.core.bus("cxl")?.driver(o.driver) === undefined) {
+  const driver = o.driver === undefined || o.driver === "" ? o.driver : regionDriverName(cxl, o.driver);
+  if (o.driver !== undefined && o.driver !== "" && driver === undefined) {
     err("create_region", `no region driver '${o.driver}': ${errText(errno("ENOENT", o.driver))}`);
     return fail();
   }
@@ -134,7 +135,7 @@ export async function createRegionCmd(host: Host, io: Io, args: readonly string[
       ...(size === undefined ? {} : { size }),
       ...(granularity === undefined ? {} : { granularity }),
       ...(o.uuid === undefined ? {} : { uuid: o.uuid }),
-      ...(o.driver === undefined ? {} : { driver: o.driver }),
+      ...(driver === undefined ? {} : { driver }),
     });
   } catch (e) {
     err("create_region", createFailure(e));
@@ -262,4 +263,14 @@ export async function releaseExtentsCmd(host: Host, io: Io, regionName: string, 
   }
   io.err(logLine(LOG, fn, "released 1 extent group"));
   return 0;
+}
+
+/**
+ * `--driver NAME`: a cxl driver's own name, or the short form of the region-driver series
+ * (`--driver=sysram` for `cxl_sysram_region`, `--driver=devdax` or `dax` for `cxl_devdax_region`).
+ */
+export function regionDriverName(cxl: CxlSubsystem, name: string): string | undefined {
+  const bus = cxl.core.bus("cxl");
+  const short = name === "dax" ? "devdax" : name;
+  return [name, `cxl_${short}_region`].find((n) => bus?.driver(n) !== undefined);
 }
