@@ -1,9 +1,10 @@
 /**
- * Comparison data (issue 7 §6): run one hot-unplug workload through the direct path and, when the
- * dax layer supplies it, through region → dax_region → dax0.0 → kmem, and return one
- * {@link SysramReleaseReport} per release per path. No printer: callers tabulate the data.
+ * Comparison data (issue 7 §6): run one hot-unplug workload through the direct path and, when
+ * asked, through region → dax_region → dax0.0 → kmem, and return one {@link SysramReleaseReport}
+ * per release per path. No printer: callers tabulate the data.
  */
 import { errno, type MemoryHotplug, type MemoryRange, type OnlineType, type PageKind } from "@dcd/core";
+import { daxKmemReleasePath, type DaxPathEnv } from "./dax-path/dax-kmem-path.js";
 import { directHotUnplug } from "./direct-path.js";
 import { type DaxKmemReleasePath, type SysramReleaseReport } from "./types.js";
 
@@ -20,8 +21,22 @@ export interface UnplugWorkload {
 /** A fresh memory model and how to get rid of it (its host). */
 export interface MemoryModelHandle {
   readonly mm: MemoryHotplug;
+  /** The host and FM for a real dax-kmem run ({@link daxKmemHook}); its host owns `mm`. */
+  readonly dax?: DaxPathEnv;
   dispose(): Promise<void>;
 }
+
+/** Builds the dax-kmem path on the second model. */
+export type DaxKmemHook = (mm: MemoryHotplug, handle: MemoryModelHandle, workload: UnplugWorkload) => DaxKmemReleasePath;
+
+/**
+ * The real dax-kmem path (`dax-path/dax-kmem-path.ts`) over `handle.dax`, onlining as the
+ * workload says. EINVAL when the model handle has no dax environment.
+ */
+export const daxKmemHook: DaxKmemHook = (_mm, handle, workload) => {
+  if (handle.dax === undefined) throw errno("EINVAL", "compareReleasePaths: the model handle has no dax environment (MemoryModelHandle.dax)");
+  return daxKmemReleasePath(handle.dax, { onlineType: workload.onlineType });
+};
 
 export interface UnplugComparison {
   readonly direct: readonly SysramReleaseReport[];
@@ -45,9 +60,10 @@ function applyPages(mm: MemoryHotplug, workload: UnplugWorkload): void {
 
 /**
  * Run `workload` on a fresh memory model from `makeMm` for each path. The direct path plugs each
- * range driver-managed and onlines it; the dax path plugs through its own `plug`.
+ * range driver-managed and onlines it; the dax path plugs through its own `plug` (for the real
+ * one, {@link daxKmemHook}: FM offer → claim by tag → system-ram).
  */
-export async function compareReleasePaths(makeMm: () => Promise<MemoryModelHandle>, workload: UnplugWorkload, daxKmem?: (mm: MemoryHotplug) => DaxKmemReleasePath): Promise<UnplugComparison> {
+export async function compareReleasePaths(makeMm: () => Promise<MemoryModelHandle>, workload: UnplugWorkload, daxKmem?: DaxKmemHook): Promise<UnplugComparison> {
   const direct: SysramReleaseReport[] = [];
   const first = await makeMm();
   const mm = first.mm;
@@ -87,7 +103,7 @@ export async function compareReleasePaths(makeMm: () => Promise<MemoryModelHandl
   const second = await makeMm();
   const mm2 = second.mm;
   try {
-    const path = daxKmem(mm2);
+    const path = daxKmem(mm2, second, workload);
     for (const ranges of workload.groups) await path.plug(ranges);
     applyPages(mm2, workload);
     for (const ranges of workload.groups) daxReports.push(await path.release(ranges));

@@ -13,6 +13,7 @@ import { Device } from "../driver-model/device.js";
 import { type DeviceAttribute, type DeviceType } from "../driver-model/device-type.js";
 import { type DriverCore } from "../driver-model/driver-core.js";
 import { errno } from "../errors.js";
+import { parseBool } from "../sysfs/attributes.js";
 import { type SysfsTree } from "../sysfs/sysfs-tree.js";
 import { NULL_UUID, parseUuid } from "../uuid.js";
 import { DAX_DCD_ALIGN, type DaxRegionPolicy, type DaxResource, type DaxResourceOwner } from "./dax-resource-pool.js";
@@ -48,6 +49,7 @@ const devDaxAttrs: readonly DeviceAttribute<DevDax>[] = [
   { name: "numa_node", show: (d) => String(d.targetNode) },
   { name: "resource", show: (d) => hexAlt(d.resourceStart) },
   { name: "modalias", show: () => "dax:t0" },
+  { name: "memmap_on_memory", show: (d) => (d.memmapOnMemory ? "1" : "0"), store: (d, v) => { d.memmapOnMemoryStore(v); } },
 ];
 
 /** `dev_dax_type`. `mapping` (write a range) is hidden on DC regions (R53) and not modelled. */
@@ -61,6 +63,7 @@ export class DevDax extends Device implements DaxResourceOwner {
   /** The claimed resources in seq order (`dev_dax->ranges`). */
   private claimed: DaxResource[] = [];
   private tag = NULL_UUID;
+  private memmap = false;
 
   constructor(
     readonly daxRegion: DaxRegion,
@@ -121,6 +124,22 @@ export class DevDax extends Device implements DaxResourceOwner {
     return name === DEVICE_DAX_DRIVER_NAME ? "devdax" : name === KMEM_DRIVER_NAME ? "system-ram" : undefined;
   }
 
+  /** `memmap_on_memory`: kmem asks for each block's memmap inside the block (`MHP_MEMMAP_ON_MEMORY`). */
+  get memmapOnMemory(): boolean {
+    return this.memmap;
+  }
+
+  /**
+   * `memmap_on_memory_store`: a boolean; EOPNOTSUPP to turn it on when the memory_hotplug
+   * module parameter is off; EBUSY to change it while kmem holds the device (it was used already).
+   */
+  memmapOnMemoryStore(value: string): void {
+    const on = parseBool(value.trim(), `${this.name}/memmap_on_memory`);
+    if (on && !this.daxRegion.memmapOnMemorySupported()) throw errno("EOPNOTSUPP", `${this.name}/memmap_on_memory: memory_hotplug.memmap_on_memory is off`);
+    if (on !== this.memmap && this.driver?.name === KMEM_DRIVER_NAME) throw errno("EBUSY", `${this.name}/memmap_on_memory: kmem holds the device; unbind it first`);
+    this.memmap = on;
+  }
+
   /** @internal The pool released a resource under this device (R60 teardown). */
   revoked(resource: DaxResource): void {
     this.claimed = this.claimed.filter((r) => r !== resource);
@@ -172,6 +191,10 @@ export interface DaxRegionEnv {
   readonly sysfs: SysfsTree;
   /** Failures of queued work nobody awaits (a kernel log line). */
   background(work: Promise<unknown>, what: string): void;
+  /** `mhp_supports_memmap_on_memory()`; false when omitted. */
+  memmapOnMemory?(): boolean;
+  /** Work before a device goes with its region (kmem unplugs what it added). */
+  beforeTeardown?(dev: DevDax): Promise<void>;
 }
 
 /** `struct dax_region` of one DC region (IORESOURCE_DAX_DCD). */
@@ -220,6 +243,11 @@ export class DaxRegion {
     return `/sys${this.parent.devpath}/dax_region`;
   }
 
+  /** Whether dax devices here may ask for memmap on memory. */
+  memmapOnMemorySupported(): boolean {
+    return this.env.memmapOnMemory?.() ?? false;
+  }
+
   /** ENXIO unless the region is bound (R56). */
   assertLive(dev: Device): void {
     if (!this.live) throw errno("ENXIO", `${dev.name}: ${this.name} is not bound to dax_cxl`);
@@ -252,7 +280,10 @@ export class DaxRegion {
     this.devices.clear();
     this.seed = undefined;
     this.youngest = undefined;
-    return Promise.all(devs.map((d) => this.delDevice(d))).then(() => undefined);
+    return Promise.all(devs.map(async (d) => {
+      await this.env.beforeTeardown?.(d);
+      await this.delDevice(d);
+    })).then(() => undefined);
   }
 
   /**

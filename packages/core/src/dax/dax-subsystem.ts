@@ -22,10 +22,12 @@ import { errno } from "../errors.js";
 import { type Host } from "../host/host.js";
 import { BUS_TYPE, DRIVER, DRIVER_CORE, type DriverModule, SYSFS_TREE } from "../host/tokens.js";
 import { MEMORY_HOTPLUG } from "../mm/install.js";
+import { type OnlineType } from "../mm/types.js";
 import { type SysfsTree } from "../sysfs/sysfs-tree.js";
-import { daxBusType, deviceDaxDriver, kmemDriver, type KmemOptions } from "./dax-bus.js";
+import { daxBusType, deviceDaxDriver } from "./dax-bus.js";
 import { type DaxMapping, DaxRegion, DEVICE_DAX_DRIVER_NAME, type DevDax, KMEM_DRIVER_NAME } from "./dax-region.js";
 import { DaxRegionPolicy } from "./dax-resource-pool.js";
+import { kmemBindingOf, kmemDriver, type KmemOptions, type KmemState, type KmemTransition, type KmemWritableState } from "./kmem.js";
 
 /** What `daxctl list -R` prints for a region. */
 export interface DaxRegionInfo {
@@ -54,6 +56,15 @@ export interface DaxDeviceInfo {
   readonly uuid: string;
   readonly region: number;
   readonly mappings: readonly DaxMapping[];
+}
+
+/** How `enable`/`reconfigure` bring system-ram memory online, as daxctl does after kmem binds. */
+export interface KmemOnlineOptions {
+  /**
+   * Online type for blocks kmem left offline: `online_movable` (daxctl's default), `online`
+   * (`--no-movable`), or false to leave them (`--no-online`).
+   */
+  readonly online?: Exclude<OnlineType, "offline"> | false;
 }
 
 export interface DaxLayerOptions {
@@ -166,19 +177,56 @@ export class DaxSubsystem {
     return dev;
   }
 
-  /** `daxctl disable-device`: unbind its driver. A `kmem` device must offline first (EBUSY). */
+  /**
+   * `daxctl disable-device`: unbind its driver. A `kmem` device is unplugged first through its
+   * `state` (all or nothing); when that fails (EBUSY) it stays system-ram.
+   */
   async disableDevice(which: DevDax | string): Promise<void> {
     const dev = this.requireDevice(which);
     if (dev.driver === undefined) return;
-    if (dev.driver.name === KMEM_DRIVER_NAME) this.offlineKmem(dev);
+    if (dev.driver.name === KMEM_DRIVER_NAME) {
+      const t = await this.setKmemState(dev, "unplugged");
+      if (!t.ok) {
+        const cause = t.error;
+        throw errno(cause?.code ?? "EBUSY", `${dev.name}: offline failed: ${cause?.message ?? "unknown"}`, { cause });
+      }
+    }
     await this.bus().unbind(dev.name);
   }
 
-  /** `daxctl enable-device` in a mode. */
-  async enable(which: DevDax | string, mode: "devdax" | "system-ram" = "devdax"): Promise<void> {
+  /**
+   * `daxctl enable-device` in a mode. For `system-ram`, what kmem added offline (under
+   * `auto_online_blocks=offline`) is then onlined block by block as daxctl does, movable unless
+   * `options.online` says otherwise; the device's `state` keeps reading what kmem added with.
+   */
+  async enable(which: DevDax | string, mode: "devdax" | "system-ram" = "devdax", options: KmemOnlineOptions = {}): Promise<void> {
     const dev = this.requireDevice(which);
     await this.bus().bind(dev.name, mode === "devdax" ? DEVICE_DAX_DRIVER_NAME : KMEM_DRIVER_NAME);
     if (dev.driver === undefined) throw errno("ENXIO", `${dev.name}: enabling in ${mode} mode failed`);
+    const online = options.online ?? "online_movable";
+    const binding = mode === "system-ram" ? kmemBindingOf(dev) : undefined;
+    if (online === false || binding === undefined || !this.container.isRegistered(MEMORY_HOTPLUG, true)) return;
+    const mm = this.container.resolve(MEMORY_HOTPLUG);
+    for (const range of binding.addedRanges) {
+      const r = mm.onlineRange(range, online);
+      if (!r.ok) throw errno(r.error.code, `${dev.name}: failed to online memory: ${r.error.message}`, { cause: r.error });
+    }
+  }
+
+  /** `daxX.Y/state` of a kmem device; undefined when kmem does not hold it. */
+  kmemState(which: DevDax | string): KmemState | undefined {
+    return kmemBindingOf(this.requireDevice(which))?.state;
+  }
+
+  /**
+   * Write `daxX.Y/state` and report what it did, failures included (`ok` false, state as it was).
+   * ENXIO when kmem does not hold the device; EINVAL for a transition the attribute refuses.
+   */
+  async setKmemState(which: DevDax | string, state: KmemWritableState): Promise<KmemTransition> {
+    const dev = this.requireDevice(which);
+    const binding = kmemBindingOf(dev);
+    if (binding === undefined) throw errno("ENXIO", `${dev.name}: not in system-ram mode (kmem does not hold it)`);
+    return binding.request(state);
   }
 
   /** `daxctl disable-device X && daxctl destroy-device X`: size 0, then `delete` (R59). */
@@ -194,22 +242,14 @@ export class DaxSubsystem {
    * `daxctl reconfigure-device -m system-ram|devdax`: rebind to the other driver. Going back to
    * devdax offlines the memory first and fails with its errno (EBUSY) leaving it System RAM.
    */
-  async reconfigure(which: DevDax | string, mode: "devdax" | "system-ram"): Promise<void> {
+  async reconfigure(which: DevDax | string, mode: "devdax" | "system-ram", options: KmemOnlineOptions = {}): Promise<void> {
     const dev = this.requireDevice(which);
     if (dev.mode === mode) return;
     await this.disableDevice(dev);
-    await this.enable(dev, mode);
+    await this.enable(dev, mode, options);
   }
 
   // ---- internals -----------------------------------------------------------------------------
-
-  private offlineKmem(dev: DevDax): void {
-    if (!this.container.isRegistered(MEMORY_HOTPLUG, true)) return;
-    const ranges = dev.mappings().map((m) => ({ start: m.start, size: m.size }));
-    if (ranges.length === 0) return;
-    const off = this.container.resolve(MEMORY_HOTPLUG).offlineRanges(ranges);
-    if (!off.ok) throw errno(off.error.code === "EBUSY" ? "EBUSY" : off.error.code, `${dev.name}: offline failed: ${off.error.message}`, { cause: off.error });
-  }
 
   private bus() {
     const bus = this.core.bus("dax");
@@ -250,6 +290,12 @@ export class DaxSubsystem {
       core: this.core,
       sysfs: this.sysfs,
       background: (w, what) => { this.background(w, what); },
+      memmapOnMemory: () => this.container.isRegistered(MEMORY_HOTPLUG, true) && this.container.resolve(MEMORY_HOTPLUG).memmapOnMemory,
+      // Host-initiated release (region destroy) takes system-ram memory away too: unplug it
+      // while the device still exists; if that fails, unbind leaks it with kmem's warning.
+      beforeTeardown: async (dev) => {
+        await kmemBindingOf(dev)?.request("unplugged");
+      },
     });
     this.byParent.set(parent, region);
     this.regionsById.set(region.id, region);

@@ -115,4 +115,97 @@ describe("dcd daxctl", () => {
     const ours = await runCli(x.host, [registerCxlCommands], ["cxl", "list", "-M", "-B", "-P", "-D", "-E", "-T", "-R", "--ndctl", "76.1"]);
     expect(ours.out).toBe(real.out);
   });
+
+  describe("reconfigure-device --mode=system-ram", () => {
+    const inWindow = (x: DcdHost) => x.host.sysfs.list("/sys/devices/system/memory").filter((n) => /^memory\d+$/.test(n) && Number(n.slice(6)) * 128 * MIB >= 64 * GIB);
+    const claimA = async (x: DcdHost): Promise<string> => (JSON.parse((await daxctl(x, "create-device", "--uuid", A)).out) as [{ chardev: string }])[0].chardev;
+
+    it("SYS-14: with auto_online_blocks=online daxctl refuses without --force (EBUSY) and the device stays devdax; --force proceeds", async () => {
+      const x = await boot();
+      await installMemoryHotplug(x.host, { autoOnlineBlocks: "online" });
+      const dev = await claimA(x);
+      const refused = await daxctl(x, "reconfigure-device", "--mode=system-ram", dev);
+      expect(refused).toEqual({ code: 240, out: "", err: `${dev}: error: kernel policy will auto-online memory, aborting\nerror reconfiguring devices: Device or resource busy\nreconfigured 0 devices\n` });
+      expect(JSON.parse((await daxctl(x, "list", "-d", dev)).out)).toMatchObject([{ chardev: dev, mode: "devdax" }]);
+      expect(inWindow(x)).toEqual([]);
+      // --no-online is checked too: the kernel would online the memory anyway.
+      expect((await daxctl(x, "reconfigure-device", "--mode=system-ram", "--no-online", dev)).code).toBe(240);
+
+      const forced = await daxctl(x, "reconfigure-device", "--mode=system-ram", "--force", dev);
+      expect(forced.code).toBe(0);
+      // The kernel onlined every block before daxctl could: daxctl reports the race.
+      expect(forced.err).toBe(
+        `${dev}:\n  WARNING: detected a race while onlining memory\n  Some memory may not be in the expected zone. It is\n  recommended to disable any other onlining mechanisms,\n  and retry. If onlining is to be left to other agents,\n  use the --no-online option to suppress this warning\n${dev}: all memory sections (2) already online\nreconfigured 1 device\n`,
+      );
+      // auto_online_blocks=online put the blocks in ZONE_NORMAL, not where daxctl would have.
+      expect(JSON.parse(forced.out)).toEqual([{ chardev: dev, size: 256 * MIB, target_node: 1, align: 2097152, mode: "system-ram", online_memblocks: 2, total_memblocks: 2, movable: false }]);
+      expect(inWindow(x)).toHaveLength(2);
+    });
+
+    it("--no-movable passes the auto-online check (daxctl's condition) and onlines into ZONE_NORMAL", async () => {
+      const x = await boot();
+      await installMemoryHotplug(x.host, { autoOnlineBlocks: "online" });
+      const dev = await claimA(x);
+      const r = await daxctl(x, "reconfigure-device", "--mode=system-ram", "--no-movable", dev);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject([{ mode: "system-ram", online_memblocks: 2, total_memblocks: 2, movable: false }]);
+    });
+
+    it("daxctl onlines movable by default; the JSON adds online_memblocks, total_memblocks, movable after mode", async () => {
+      const x = await boot();
+      await installMemoryHotplug(x.host);
+      const dev = await claimA(x);
+      const r = await daxctl(x, "reconfigure-device", "-m", "system-ram", dev);
+      expect(r.err).toBe("reconfigured 1 device\n");
+      expect(r.code).toBe(0);
+      const [obj] = JSON.parse(r.out) as [Record<string, unknown>];
+      expect(Object.keys(obj)).toEqual(["chardev", "size", "target_node", "align", "mode", "online_memblocks", "total_memblocks", "movable"]);
+      expect(obj).toEqual({ chardev: dev, size: 256 * MIB, target_node: 1, align: 2097152, mode: "system-ram", online_memblocks: 2, total_memblocks: 2, movable: true });
+      expect(x.host.sysfs.read(`/sys/bus/dax/devices/${dev}/state`)).toBe("offline\n");
+    });
+
+    it("--no-online leaves the blocks offline; --no-movable onlines them into ZONE_NORMAL; --no-online with devdax is refused", async () => {
+      const x = await boot();
+      await installMemoryHotplug(x.host);
+      const dev = await claimA(x);
+      const r = await daxctl(x, "reconfigure-device", "-m", "system-ram", "--no-online", dev);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject([{ chardev: dev, mode: "system-ram", online_memblocks: 0, total_memblocks: 2 }]);
+      expect(await daxctl(x, "reconfigure-device", "-m", "devdax", "--no-online", dev)).toMatchObject({ code: 129, err: "--no-online is incompatible with --mode=devdax\n\n usage: daxctl reconfigure-device <device> [<options>]\n\n" });
+      // Back to devdax (all offline: no --force needed), then system-ram in ZONE_NORMAL.
+      expect((await daxctl(x, "reconfigure-device", "-m", "devdax", dev)).code).toBe(0);
+      expect(inWindow(x)).toEqual([]);
+      const normal = await daxctl(x, "reconfigure-device", "-m", "system-ram", "--no-movable", dev);
+      expect(JSON.parse(normal.out)).toMatchObject([{ online_memblocks: 2, total_memblocks: 2, movable: false }]);
+    });
+
+    it("back to devdax: online memory is EBUSY without --force; --force offlines it first and the blocks go", async () => {
+      const x = await boot();
+      await installMemoryHotplug(x.host);
+      const dev = await claimA(x);
+      await daxctl(x, "reconfigure-device", "-m", "system-ram", dev);
+      expect(await daxctl(x, "reconfigure-device", "-m", "devdax", dev)).toEqual({ code: 240, out: "", err: "error reconfiguring devices: Device or resource busy\nreconfigured 0 devices\n" });
+      expect(inWindow(x)).toHaveLength(2);
+      const forced = await daxctl(x, "reconfigure-device", "-m", "devdax", "--force", dev);
+      expect(forced).toMatchObject({ code: 0, err: "reconfigured 1 device\n" });
+      expect(JSON.parse(forced.out)).toEqual([{ chardev: dev, size: 256 * MIB, target_node: 1, align: 2097152, mode: "devdax" }]);
+      expect(inWindow(x)).toEqual([]);
+    });
+  });
+
+  it("online-memory / offline-memory: block by block, daxctl's messages; devdax devices are refused", async () => {
+    const x = await boot();
+    await installMemoryHotplug(x.host);
+    const dev = (JSON.parse((await daxctl(x, "create-device", "--uuid", A)).out) as [{ chardev: string }])[0].chardev;
+    expect(await daxctl(x, "online-memory", dev)).toEqual({ code: 250, out: "", err: `${dev}: memory operations are not applicable in devdax mode\nerror onlining memory: No such device or address\nonlined memory for 0 devices\n` });
+    await daxctl(x, "reconfigure-device", "-m", "system-ram", "--no-online", dev);
+    expect(await daxctl(x, "online-memory", "--no-movable", dev)).toEqual({ code: 0, out: "", err: "onlined memory for 1 device\n" });
+    expect(JSON.parse((await daxctl(x, "list", "-d", dev)).out)).toMatchObject([{ online_memblocks: 2, total_memblocks: 2, movable: false }]);
+    // Already online: said, not counted, exit status 1 (daxctl returns the positive rc).
+    expect(await daxctl(x, "online-memory", dev)).toMatchObject({ code: 1, err: expect.stringContaining(`${dev}: all memory sections (2) already online\nonlined memory for 0 devices\n`) as unknown });
+    expect(await daxctl(x, "offline-memory", dev)).toEqual({ code: 0, out: "", err: "offlined memory for 1 device\n" });
+    expect(JSON.parse((await daxctl(x, "list", "-d", dev)).out)).toMatchObject([{ online_memblocks: 0, total_memblocks: 2 }]);
+    expect(await daxctl(x, "offline-memory", dev)).toEqual({ code: 1, out: "", err: `${dev}: all memory sections (2) already offline\nofflined memory for 0 devices\n` });
+  });
+
 });

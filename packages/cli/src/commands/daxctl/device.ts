@@ -12,6 +12,7 @@ import { toJsonString, type JArray } from "../cxl/json-c.js";
 import { errText, parseSize64, splitArgs } from "../cxl/ndctl-cli.js";
 import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
 import { daxDevJson, devMatches, regionMatches } from "./list.js";
+import { reconfigureDevice } from "./reconfigure.js";
 
 const DAX = "/sys/bus/dax";
 
@@ -100,6 +101,10 @@ export interface DeviceActionOptions {
   readonly force?: boolean | undefined;
   readonly mode?: string | undefined;
   readonly human?: boolean | undefined;
+  /** false for `--no-online`. */
+  readonly online?: boolean | undefined;
+  /** false for `--no-movable`. */
+  readonly movable?: boolean | undefined;
 }
 
 /** `daxctl {destroy,disable,enable,reconfigure}-device DEV...`. */
@@ -117,6 +122,10 @@ export async function deviceActionCmd(host: Host, io: Io, action: Action, args: 
   }
   if (action === "reconfigure" && o.mode !== "system-ram" && o.mode !== "devdax") {
     io.err(`error: invalid mode '${o.mode ?? ""}'\n${usage}`);
+    return 129;
+  }
+  if (action === "reconfigure" && o.mode === "devdax" && o.online === false) {
+    io.err(`--no-online is incompatible with --mode=devdax\n${usage}`);
     return 129;
   }
   const gerund = { destroy: "destroying", disable: "disabling", enable: "enabling", reconfigure: "reconfiguring" }[action];
@@ -153,18 +162,7 @@ export async function deviceActionCmd(host: Host, io: Io, action: Action, args: 
           if (new LibDaxctl(host.sysfs).device(d.name)?.enabled !== true) throw errno("ENXIO", `${d.name}: device_dax did not bind`);
         }
       } else {
-        const target = o.mode === "system-ram" ? "kmem" : "device_dax";
-        if (d.driver !== target) {
-          if (d.enabled && d.mode === "system-ram" && o.force !== true) {
-            io.err(`${d.name}: memory is online, specify --force to offline and reconfigure\n`);
-            lastErr = errno("EBUSY", `${d.name} is online`);
-            continue;
-          }
-          await unbind();
-          write(host, `${DAX}/drivers/${target}/bind`, d.name);
-          await settle(host);
-          if (new LibDaxctl(host.sysfs).device(d.name)?.driver !== target) throw errno("ENXIO", `${d.name}: ${target} did not bind`);
-        }
+        await reconfigureDevice(host, io, d, o.mode === "system-ram" ? "system-ram" : "devdax", { force: o.force === true, noOnline: o.online === false, noMovable: o.movable === false });
         reconfigured.push(d.name);
       }
       done++;
@@ -183,7 +181,7 @@ export async function deviceActionCmd(host: Host, io: Io, action: Action, args: 
 }
 
 /** daxctl returns the negative errno as its exit status (ENXIO: 250). */
-function exitOf(e: unknown): number {
+export function exitOf(e: unknown): number {
   const n = isDcdError(e) ? ERRNO_NUMBER[e.code] : undefined;
   return n === undefined ? 1 : 256 - n;
 }

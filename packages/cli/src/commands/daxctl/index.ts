@@ -7,6 +7,7 @@ import { type CommandContext } from "../context.js";
 import { ndctlParseErrors } from "../cxl/ndctl-cli.js";
 import { createDeviceCmd, deviceActionCmd } from "./device.js";
 import { daxctlList } from "./list.js";
+import { memoryActionCmd } from "./memory.js";
 
 export { daxctlList, type DaxctlListParams } from "./list.js";
 export { LibDaxctl } from "./libdaxctl.js";
@@ -51,10 +52,26 @@ export function registerDaxctlCommands(program: Command, ctx: CommandContext): C
       .option("-r, --region <region-id>", "filter by region")
       .option("-u, --human", "use human friendly number formats");
     if (action === "destroy" || action === "reconfigure") c.option("-f, --force", action === "destroy" ? "attempt to disable before destroying device" : "attempt to offline memory sections before reconfiguration");
-    if (action === "reconfigure") c.option("-m, --mode <mode>", "mode to switch the device to: 'system-ram' or 'devdax'");
-    c.action(async (args: string[], o: { region?: string; force?: boolean; mode?: string; human?: boolean }) => {
+    if (action === "reconfigure") {
+      c.option("-m, --mode <mode>", "mode to switch the device to: 'system-ram' or 'devdax'")
+        .option("-N, --no-online", "don't auto-online memory sections")
+        .option("--no-movable", "online memory in ZONE_NORMAL");
+    }
+    c.action(async (args: string[], o: { region?: string; force?: boolean; mode?: string; human?: boolean; online?: boolean; movable?: boolean }) => {
       const host = await ctx.host();
       ctx.setExitCode(await deviceActionCmd(host, io, action, args, o));
+    });
+  }
+  for (const action of ["online", "offline"] as const) {
+    const c = sub(`${action}-memory`, `daxctl ${action}-memory <device> [<options>]`)
+      .description(`${action} the memory of system-ram dax device(s)`)
+      .argument("[devices...]")
+      .option("-r, --region <region-id>", "filter by region")
+      .option("-u, --human", "use human friendly number formats");
+    if (action === "online") c.option("--no-movable", "online memory in ZONE_NORMAL");
+    c.action(async (args: string[], o: { region?: string; movable?: boolean }) => {
+      const host = await ctx.host();
+      ctx.setExitCode(await memoryActionCmd(host, io, action, args, o));
     });
   }
   return daxctl;

@@ -49,6 +49,15 @@ export interface MemblockInfo {
   readonly movable: boolean | undefined;
 }
 
+/** One memory block of a system-ram device. */
+export interface MemblockEntry {
+  /** `memoryN`. */
+  readonly name: string;
+  readonly statePath: string;
+  readonly online: boolean;
+  readonly zones: string | undefined;
+}
+
 export class LibDaxctl {
   constructor(readonly fs: SysfsView) {}
 
@@ -130,8 +139,12 @@ export class LibDaxctl {
     return this.devices().find((d) => d.name === name);
   }
 
-  /** daxctl_memory_{num_sections,online_count}, daxctl_memory_is_movable. */
-  memblocks(dev: DaxDevInfo): MemblockInfo | undefined {
+  /**
+   * The memory blocks of a system-ram device (`daxctl_memory_op` over
+   * `/sys/devices/system/node/node<target_node>/memoryN`): blocks whose start lies in
+   * [resource, resource + size). Undefined when the memory subsystem is not there.
+   */
+  memblockList(dev: DaxDevInfo): MemblockEntry[] | undefined {
     const bs = this.attr("/sys/devices/system/memory/block_size_bytes");
     if (bs === undefined || dev.resource === undefined || dev.targetNode === undefined) return undefined;
     const block = BigInt(`0x${bs.trim()}`);
@@ -143,20 +156,33 @@ export class LibDaxctl {
     } catch {
       return undefined;
     }
-    let online = 0;
-    let total = 0;
-    let movable: boolean | undefined;
+    const out: MemblockEntry[] = [];
     const end = dev.resource + dev.size;
     for (const n of names) {
       const pi = this.attr(`${nodeDir}/${n}/phys_index`);
       if (pi === undefined) continue;
       const start = BigInt(`0x${pi.trim() || "0"}`) * block;
       if (start < dev.resource || start + block > end) continue;
-      total++;
-      if (this.attr(`${nodeDir}/${n}/state`) === "online") online++;
-      const zones = this.attr(`${nodeDir}/${n}/valid_zones`);
-      if (zones !== undefined) movable = (movable ?? true) && zones === "Movable";
+      out.push({ name: n, statePath: `${nodeDir}/${n}/state`, online: this.attr(`${nodeDir}/${n}/state`) === "online", zones: this.attr(`${nodeDir}/${n}/valid_zones`) });
     }
-    return { online, total, movable };
+    return out;
+  }
+
+  /** daxctl_memory_{num_sections,online_count}, daxctl_memory_is_movable. */
+  memblocks(dev: DaxDevInfo): MemblockInfo | undefined {
+    const list = this.memblockList(dev);
+    if (list === undefined) return undefined;
+    let online = 0;
+    let movable: boolean | undefined;
+    for (const b of list) {
+      if (b.online) online++;
+      if (b.zones !== undefined) movable = (movable ?? true) && b.zones === "Movable";
+    }
+    return { online, total: list.length, movable };
+  }
+
+  /** `daxctl_dev_will_auto_online_memory`: `auto_online_blocks` starts with "online". */
+  willAutoOnlineMemory(): boolean {
+    return this.attr("/sys/devices/system/memory/auto_online_blocks")?.startsWith("online") ?? false;
   }
 }

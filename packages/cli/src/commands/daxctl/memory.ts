@@ -1,0 +1,137 @@
+/**
+ * Memory of system-ram devices (ndctl daxctl/device.c `dev_online_memory`, `dev_offline_memory`,
+ * `cmd_online_memory`, `cmd_offline_memory`): blocks go on- and offline one by one through
+ * `/sys/devices/system/node/node<target_node>/memoryN/state`, as libdaxctl does.
+ */
+import { cxlOf, errno, type Host } from "@dcd/core";
+import { type Io } from "../context.js";
+import { errText, splitArgs } from "../cxl/ndctl-cli.js";
+import { exitOf } from "./device.js";
+import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
+import { devMatches, regionMatches } from "./list.js";
+
+export async function settle(host: Host): Promise<void> {
+  await host.settle();
+  let cxl: ReturnType<typeof cxlOf> | undefined;
+  try {
+    cxl = cxlOf(host);
+  } catch {
+    cxl = undefined;
+  }
+  await cxl?.settle();
+}
+
+export function current(host: Host, name: string): DaxDevInfo {
+  const d = new LibDaxctl(host.sysfs).device(name);
+  if (d === undefined) throw errno("ENXIO", `${name}: gone`);
+  return d;
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+/** `dev_online_memory`. */
+export async function onlineMemory(host: Host, io: Io, name: string, noMovable: boolean): Promise<number> {
+  const lib = new LibDaxctl(host.sysfs);
+  const blocks = lib.memblockList(current(host, name));
+  if (blocks === undefined) {
+    io.err(`${name}: failed to get the memory object\n`);
+    throw errno("ENXIO", `${name}: no memory object`);
+  }
+  const total = blocks.length;
+  const on = blocks.filter((b) => b.online).length;
+  if (on > 0) {
+    io.err(
+      `${name}:\n  WARNING: detected a race while onlining memory\n  Some memory may not be in the expected zone. It is\n  recommended to disable any other onlining mechanisms,\n  and retry. If onlining is to be left to other agents,\n  use the --no-online option to suppress this warning\n`,
+    );
+  }
+  if (on === total) {
+    io.err(`${name}: all memory sections (${total}) already online\n`);
+    return 1;
+  }
+  if (on > 0) io.err(`${name}: ${plural(on, "memory section")} already online\n`);
+  for (const b of blocks) {
+    if (b.online) continue;
+    try {
+      await host.sysfs.writeAsync(b.statePath, noMovable ? "online" : "online_movable");
+    } catch (e) {
+      io.err(`${name}: failed to online memory: ${errText(e)}\n`);
+      throw e;
+    }
+  }
+  const left = (lib.memblockList(current(host, name)) ?? []).filter((b) => !b.online).length;
+  if (left > 0) {
+    io.err(`${name}: failed to online ${left} memory sections\n`);
+    throw errno("ENXIO", `${name}: ${left} sections still offline`);
+  }
+  return 0;
+}
+
+/** `dev_offline_memory`. */
+export async function offlineMemory(host: Host, io: Io, name: string): Promise<number> {
+  const lib = new LibDaxctl(host.sysfs);
+  const blocks = lib.memblockList(current(host, name));
+  if (blocks === undefined) {
+    io.err(`${name}: failed to get the memory object\n`);
+    throw errno("ENXIO", `${name}: no memory object`);
+  }
+  const total = blocks.length;
+  const off = blocks.filter((b) => !b.online).length;
+  if (off === total) {
+    io.err(`${name}: all memory sections (${total}) already offline\n`);
+    return 1;
+  }
+  if (off > 0) io.err(`${name}: ${plural(off, "memory section")} already offline\n`);
+  for (const b of blocks) {
+    if (!b.online) continue;
+    try {
+      await host.sysfs.writeAsync(b.statePath, "offline");
+    } catch (e) {
+      io.err(`${name}: failed to offline memory: ${errText(e)}\n`);
+      throw e;
+    }
+  }
+  const left = (lib.memblockList(current(host, name)) ?? []).filter((b) => b.online).length;
+  if (left > 0) {
+    io.err(`${name}: failed to offline ${left} memory sections\n`);
+    throw errno("ENXIO", `${name}: ${left} sections still online`);
+  }
+  return 0;
+}
+
+export interface MemoryActionOptions {
+  readonly region?: string | undefined;
+  /** false for `--no-movable`. */
+  readonly movable?: boolean | undefined;
+}
+
+/**
+ * `daxctl online-memory | offline-memory DEV...`. A device counts as done only when its memory
+ * changed (rc 0); "already online/offline" (rc 1) is printed but not counted, and is the exit status.
+ */
+export async function memoryActionCmd(host: Host, io: Io, action: "online" | "offline", args: readonly string[], o: MemoryActionOptions): Promise<number> {
+  const names = splitArgs(args);
+  const usage = `\n usage: daxctl ${action}-memory <device> [<options>]\n\n`;
+  if (names.length === 0) {
+    io.err(`specify a device to ${action} memory for, or "all"\n${usage}`);
+    return 129;
+  }
+  const lib = new LibDaxctl(host.sysfs);
+  const targets = lib.regions().filter((r) => regionMatches(r, o.region)).flatMap((r) => r.devices.filter((d) => names.some((n) => devMatches(d, n))));
+  let rc: unknown = errno("ENXIO", `no device matches ${names.join(" ")}`);
+  let done = 0;
+  for (const d of targets) {
+    try {
+      if (d.mode !== "system-ram") {
+        io.err(`${d.name}: memory operations are not applicable in devdax mode\n`);
+        throw errno("ENXIO", `${d.name} is in devdax mode`);
+      }
+      rc = action === "online" ? await onlineMemory(host, io, d.name, o.movable === false) : await offlineMemory(host, io, d.name);
+      if (rc === 0) done++;
+    } catch (e) {
+      rc = e;
+    }
+  }
+  if (typeof rc !== "number") io.err(`error ${action === "online" ? "onlining" : "offlining"} memory: ${errText(rc)}\n`);
+  io.err(`${action === "online" ? "onlined" : "offlined"} memory for ${plural(done, "device")}\n`);
+  return typeof rc === "number" ? rc : exitOf(rc);
+}
