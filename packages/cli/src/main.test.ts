@@ -131,6 +131,26 @@ describe("main() building its own System", () => {
     expect(r).toEqual({ code: 0, stdout: `${script}: 7 commands, 7 expectations passed\n`, stderr: "" });
   });
 
+  it("fm add returns once the host has answered: the next fm extents lists the accepted extent", async () => {
+    const script = join(dir, "fm-settle.dcd");
+    writeFileSync(
+      script,
+      [
+        "# sysram hot-plugs in accepted(), so the Add DC Response goes out after the memory is online",
+        "cxl create-region -m mem0 -t dynamic_ram_1 -d decoder0.0 --driver sysram",
+        "sysfs write /sys/bus/cxl/devices/sysram_region0/online_type online_movable",
+        "fm add --region 0 --extent 0x0:0x8000000",
+        "fm extents",
+        "expect json .total == 1",
+        'expect json .extents[0].dpa == "0x0"',
+        "fm release --extent 0x0:0x8000000",
+        "fm extents",
+        "expect json .total == 0",
+      ].join("\n"),
+    );
+    expect(await dcd(["--preset", "qemu", "run", script])).toEqual({ code: 0, stdout: `${script}: 6 commands, 3 expectations passed\n`, stderr: "" });
+  });
+
   it("fm extents pages through a list longer than one mailbox payload", async () => {
     const script = join(dir, "pages.dcd");
     const adds = Array.from({ length: 60 }, (_, i) => `fm add --region 0 --extent 0x${(i * 0x200000).toString(16)}:0x200000`);

@@ -20,7 +20,7 @@ export * from "./driver-model/events.js";
 export { formatUeventVars, parseSynthUevent } from "./driver-model/uevent.js";
 export { DriverCore, type DriverCoreOptions } from "./driver-model/driver-core.js";
 export { createHost, Host, type HostOptions } from "./host/host.js";
-export { BUS_TYPE, DRIVER, DRIVER_CORE, type DriverModule, HOST, SYSFS_TREE } from "./host/tokens.js";
+export { BUS_TYPE, DRIVER, DRIVER_CORE, type DriverModule, HOST, HOST_QUIESCE, type HostQuiesce, SYSFS_TREE } from "./host/tokens.js";
 export * from "./cxl/region-driver.js";
 export * from "./cxl/mbox/index.js";
 export * from "./cxl/extent/index.js";

@@ -13,6 +13,7 @@ import {
   type DriverModule,
   errno,
   HOST,
+  HOST_QUIESCE,
   leakTracker,
   SYSFS_TREE,
   VirtualClock,
@@ -132,4 +133,36 @@ describe("Host.dispose", () => {
     expect(log).toEqual(["probe:a:d0", "probe:a:d1", "remove:a:d1", "devres:d1", "remove:a:d0", "devres:d0"]);
     expect(host.core.deviceList()).toEqual([]);
   });
+
+  it("waits for HOST_QUIESCE work before teardown, so detached work that needs the driver core finishes", async () => {
+    // A driver whose remove waits for detached work (a release), which itself deletes a device
+    // through the driver core: without the quiesce step the teardown and the work wait for each other.
+    const log: string[] = [];
+    let work: Promise<void> = Promise.resolve();
+    const waiting = demoDriver("a", "x", log, (_dev, ctx) => {
+      ctx.devm.add(async () => {
+        await work;
+        log.push("devres waited");
+      });
+    });
+    const detached: DriverModule = {
+      name: "detached",
+      register(c) {
+        c.register(HOST_QUIESCE, { useValue: { quiesce: () => work.then(() => { log.push("quiesced"); }) } });
+      },
+    };
+    const host = await createHost({ name: "h", drivers: [demoCore, driverPackage(waiting), detached] });
+    const child = new DemoDevice("block0", "none");
+    await host.core.deviceAdd(new DemoDevice("d0", "x"));
+    await host.core.deviceAdd(child);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    work = gate.then(() => host.core.deviceDel(child)).then(() => { log.push("block0 deleted"); });
+    log.length = 0;
+    const disposed = host.dispose();
+    release();
+    await disposed;
+    expect(log).toEqual(["block0 deleted", "quiesced", "remove:a:d0", "devres waited"]);
+  });
 });
+

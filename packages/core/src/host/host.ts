@@ -16,7 +16,7 @@ import { type Driver } from "../driver-model/driver.js";
 import { DriverCore } from "../driver-model/driver-core.js";
 import { type DriverCoreEvent } from "../driver-model/events.js";
 import { DriverLoader } from "./driver-loader.js";
-import { DRIVER_CORE, type DriverModule, HOST, SYSFS_TREE } from "./tokens.js";
+import { DRIVER_CORE, type DriverModule, HOST, HOST_QUIESCE, SYSFS_TREE } from "./tokens.js";
 
 export interface HostOptions {
   /** Names the host in errors, leak reports and the driver core. */
@@ -64,8 +64,9 @@ export class Host {
   }
 
   /**
-   * Unbind everything in reverse bind order (running every devres action), delete every device,
-   * complete `events$`, dispose the containers. Every step runs even if an earlier one failed;
+   * Wait for every {@link HOST_QUIESCE} (detached subsystem work), then unbind everything in
+   * reverse bind order (running every devres action), delete every device, complete `events$`,
+   * dispose the containers. Every step runs even if an earlier one failed;
    * the failures are thrown together as one {@link DcdAggregateError}. Idempotent.
    */
   dispose(): Promise<void> {
@@ -83,6 +84,9 @@ export class Host {
         else errors.push(err);
       }
     };
+    if (this.container.isRegistered(HOST_QUIESCE, true)) {
+      for (const q of this.container.resolveAll(HOST_QUIESCE)) await step(() => q.quiesce());
+    }
     await step(() => this.core.dispose());
     await step(() => this.container.dispose());
     await step(() => this.root.dispose());

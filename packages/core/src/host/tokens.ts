@@ -27,6 +27,19 @@ export const DRIVER_CORE: InjectionToken<DriverCore> = Symbol("DriverCore");
 /** The host's sysfs tree. */
 export const SYSFS_TREE: InjectionToken<SysfsTree> = Symbol("SysfsTree");
 
+/**
+ * Work a subsystem runs outside the driver core's operations (event-log drains, hot-unplug on an
+ * extent release) that may itself need the driver core. `host.dispose()` waits for every
+ * `quiesce()` before it tears the driver core down, as the kernel flushes its workqueues before it
+ * unbinds: otherwise a release still removing memory blocks would wait for the teardown while the
+ * teardown waits for the release.
+ */
+export interface HostQuiesce {
+  quiesce(): Promise<void>;
+}
+/** Registered by subsystems with detached work; see {@link HostQuiesce}. */
+export const HOST_QUIESCE: InjectionToken<HostQuiesce> = Symbol("HostQuiesce");
+
 /** What a driver package exports: a name and a registration into the host's container. */
 export interface DriverModule {
   readonly name: string;

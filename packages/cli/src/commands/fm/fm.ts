@@ -27,6 +27,7 @@ import {
 } from "@dcd/fabric";
 import { parseSize } from "../../system/topology-file.js";
 import { type CommandContext } from "../context.js";
+import { settleHosts } from "../settle.js";
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -72,7 +73,7 @@ export function registerFmCommands(program: Command, ctx: CommandContext): void 
     const system = await ctx.system();
     const res: FmApiResponse = system.fm(device).execute(opcode, payload);
     // The host's drivers react to the event records the command produced.
-    for (const h of system.hosts) await h.host.settle();
+    await settleHosts(system);
     if (res.rc !== MBOX_RC.SUCCESS) {
       ctx.io.out(`${JSON.stringify({ rc: mboxRcName(res.rc), ...(res.reason ? { reason: res.reason } : {}) }, null, 2)}\n`);
       ctx.setExitCode(1);

@@ -5,6 +5,7 @@
  */
 import { type Command } from "commander";
 import { type CommandContext } from "../context.js";
+import { settleHosts } from "../settle.js";
 
 export function registerQmpCommand(program: Command, ctx: CommandContext): void {
   program
@@ -57,7 +58,7 @@ export function registerQmpCommand(program: Command, ctx: CommandContext): void 
         }
         ctx.io.out(`${reply}\n`);
         if ("error" in (JSON.parse(reply) as object)) ctx.setExitCode(1);
-        for (const h of system.hosts) await h.host.settle();
+        await settleHosts(system);
       } finally {
         system.qmp.disconnect(session);
       }
