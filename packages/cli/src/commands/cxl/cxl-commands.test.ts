@@ -8,8 +8,9 @@ import { cxlCreateRegion, installMemoryHotplug } from "@dcd/core";
 import { devdaxRegionDriverModule } from "@dcd/driver-devdax";
 import { sysramRegionDriverModule } from "@dcd/driver-sysram";
 import { useLeakCheck } from "@dcd/testing";
+import { registerDaxctlCommands } from "../daxctl/index.js";
 import { registerCxlCommands } from "./index.js";
-import { bootDcdHost, DC_BASE, type DcdHost, GIB, MIB, WINDOW_BASE } from "./test-support/dcd-host.js";
+import { bootDcdHost, daxTestModule, DC_BASE, type DcdHost, GIB, MIB, WINDOW_BASE } from "./test-support/dcd-host.js";
 import { runCli } from "./test-support/run-cli.js";
 import { displaySize } from "./json-c.js";
 
@@ -172,6 +173,40 @@ describe("dcd cxl", () => {
     expect(h.cxl.regions().map((r) => r.name)).toEqual(["region0", "region1", "region2"]);
   });
 
+  it("list -X adds each region's daxregion (no path; devices as daxctl lists them, idle ones with -i) before extents", async () => {
+    h = await bootDcdHost({ modules: [daxTestModule] });
+    await cxlCreateRegion(h.cxl, { memdevs: h.cxl.memdevs() });
+    await h.add([{ dpa: DC_BASE, len: 256 * MIB, tag: TAG }]);
+    const claimed = await runCli(h.host, [registerDaxctlCommands], ["daxctl", "create-device", "-r", "region0", "--uuid", TAG]);
+    expect(claimed.code).toBe(0);
+    const dev = (JSON.parse(claimed.out) as [{ chardev: string }])[0].chardev;
+    const r = await cxl(h, "list", "-r", "region0", "-X", "-N");
+    expect(r).toMatchObject({ code: 0, err: "" });
+    const [region] = JSON.parse(r.out) as [Record<string, unknown>];
+    expect(Object.keys(region).slice(-2)).toEqual(["daxregion", "extents"]);
+    // Every accepted extent is claimed by the device: available_size is 0, so the key is left out.
+    expect(region.daxregion).toEqual({ id: 0, size: GIB, align: 2097152, devices: [{ chardev: dev, size: 256 * MIB, target_node: 1, align: 2097152, mode: "devdax" }] });
+    const idle = JSON.parse((await cxl(h, "list", "-r", "region0", "-X", "-i", "-u")).out) as { daxregion: { size: string; devices: { chardev: string }[] } };
+    expect(idle.daxregion.size).toBe('1024.00 MiB (1073.74 MB)');
+    expect(idle.daxregion.devices.map((d) => d.chardev).sort()).toEqual(["dax0.0", dev].sort());
+    // Without -X, and for a region without a dax_region, there is no key.
+    expect(Object.keys((JSON.parse((await cxl(h, "list", "-r", "region0")).out) as [object])[0])).not.toContain("daxregion");
+    // ndctl 76.1 has no -X: its parse-options refuses the switch.
+    expect(await cxl(h, "list", "-X", "--ndctl", "76.1")).toEqual({ code: 129, out: "", err: "  Error: unknown switch `X'\n\n usage: cxl list [<options>]\n\n" });
+  });
+
+  it("list -H/-I/-A log libcxl's failed mailbox query per memdev (no /dev/cxl ioctl from sysfs) and list without those keys", async () => {
+    h = await bootDcdHost();
+    const plain = JSON.parse((await cxl(h, "list", "-M")).out) as unknown;
+    const failed = ["libcxl: do_cmd: failed to validate /dev/cxl/mem0 as a CXL memdev node", "libcxl: alloc_do_query: mem0: query commands failed: No such device or address", "libcxl: cxl_cmd_new_generic: mem0: query returned: No such device or address", ""].join("\n");
+    for (const flags of [["-H"], ["-I"], ["-A"], ["-H", "-I", "-A"]]) {
+      const r = await cxl(h, "list", "-M", ...flags);
+      expect(r.code).toBe(0);
+      expect(r.err).toBe(failed.repeat(flags.length));
+      expect(JSON.parse(r.out)).toEqual(plain);
+    }
+  });
+
   it("release-extents releases one group by tag or extent id; unknown selectors fail", async () => {
     h = await bootDcdHost();
     await cxlCreateRegion(h.cxl, { memdevs: h.cxl.memdevs() });
@@ -187,5 +222,6 @@ describe("dcd cxl", () => {
     expect(await cxl(h, "release-extents", "region0", "--id", "extent0.1")).toMatchObject({ code: 0 });
     expect(extents()).toEqual([]);
     expect(await cxl(h, "release-extents", "region5", "--id", "1")).toMatchObject({ code: 1, err: "cxl region: cmd_release_extents: region5: no such region\n" });
+    expect(await cxl(h, "release-extents", "region0", "--tag", "not-a-uuid")).toEqual({ code: 1, out: "", err: "cxl region: cmd_release_extents: Invalid tag: not-a-uuid: Invalid argument\n" });
   });
 });

@@ -4,7 +4,7 @@
  * `cxlDestroyRegion` (the same sysfs writes cxl-cli makes) and the extent pipeline's host-initiated
  * release. Every function returns the exit status; text goes to `io`.
  */
-import { type CxlPartitionMode, type CxlRegion, type CxlSubsystem, CxlExtentCore, cxlCreateRegion, cxlDestroyRegion, cxlOf, errno, type Host, isDcdError, nextFreeEndpointDecoder } from "@dcd/core";
+import { type CxlPartitionMode, type CxlRegion, type CxlSubsystem, CxlExtentCore, cxlCreateRegion, cxlDestroyRegion, cxlOf, errno, type Host, isDcdError, isUuid, nextFreeEndpointDecoder } from "@dcd/core";
 import { type Io } from "../context.js";
 import { toJsonString } from "./json-c.js";
 import { LibCxl } from "./libcxl.js";
@@ -249,6 +249,11 @@ export async function releaseExtentsCmd(host: Host, io: Io, regionName: string, 
       return 1;
     }
     id = Number(m[1]);
+  }
+  if (o.tag !== undefined && !isUuid(o.tag)) {
+    // uuid_parse() fails before anything is looked up.
+    io.err(logLine(LOG, fn, `Invalid tag: ${o.tag}: ${errText(errno("EINVAL", o.tag))}`));
+    return 1;
   }
   try {
     const verdict = await dax.releaseExtents({ ...(id === undefined ? {} : { id }), ...(o.tag === undefined ? {} : { tag: o.tag }) });
