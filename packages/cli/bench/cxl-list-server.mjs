@@ -3,8 +3,8 @@
 // end to end (a fresh client process each run, process start included). Median and p95 of 20 runs.
 // Run with `pnpm --filter @dcd/cli bench` (builds first).
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,13 +29,28 @@ writeFileSync(topo, [
   "    attach: [{ device: dcd0, hostId: 0 }]",
 ].join("\n"));
 
+// CPU time from /proc (Linux): the server's own (utime+stime) and that of this process's
+// waited-for children (cutime+cstime), i.e. the client processes. Clock ticks, usually 10 ms.
+const TICK_MS = 10;
+const procTimes = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return { self: (Number(f[11]) + Number(f[12])) * TICK_MS, children: (Number(f[13]) + Number(f[14])) * TICK_MS };
+  } catch {
+    return undefined;
+  }
+};
+
 const dcd = (...args) => {
   const r = spawnSync(process.execPath, [bin, "--socket", socket, ...args], { encoding: "utf8", maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`dcd ${args.join(" ")} exited ${r.status}: ${r.stderr}`);
   return r.stdout;
 };
 
-const server = spawn(process.execPath, [bin, "serve", "--topology", topo, "--socket", socket], { stdio: ["ignore", "ignore", "inherit"] });
+// DCD_BENCH_CPU_PROF=DIR writes a V8 CPU profile of the server (written when it stops).
+const prof = process.env.DCD_BENCH_CPU_PROF;
+const nodeArgs = prof ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+const server = spawn(process.execPath, [...nodeArgs, bin, "serve", "--topology", topo, "--socket", socket], { stdio: ["ignore", "ignore", "inherit"] });
 try {
   for (let i = 0; i < 600 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 50));
   if (!existsSync(socket)) throw new Error("server did not start");
@@ -53,11 +68,15 @@ try {
 
   const times = [];
   let bytes = 0;
+  const load = loadavg();
+  const before = { server: procTimes(server.pid), clients: procTimes(process.pid) };
   for (let i = 0; i < RUNS; i++) {
     const s = performance.now();
     bytes = dcd("cxl", "list", "-N").length;
     times.push(performance.now() - s);
   }
+  const after = { server: procTimes(server.pid), clients: procTimes(process.pid) };
+  const cpuPerRun = (a, b) => (a === undefined || b === undefined ? "n/a" : ((b - a) / RUNS).toFixed(0));
   times.sort((a, b) => a - b);
   const q = (p) => times[Math.min(times.length - 1, Math.ceil(p * times.length) - 1)];
   console.table([
@@ -69,9 +88,12 @@ try {
       "p95 ms": q(0.95).toFixed(1),
       "min ms": times[0].toFixed(1),
       "output bytes": bytes,
+      "server cpu ms/run": cpuPerRun(before.server?.self, after.server?.self),
+      "client cpu ms/run": cpuPerRun(before.clients?.children, after.clients?.children),
       "goal": "< 300 ms",
     },
   ]);
+  console.log(`load average (1/5/15 min) at the start of the timed runs: ${load.map((l) => l.toFixed(2)).join(" ")}; after: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   console.log(`(loading ${EXTENTS} extents through ${Math.ceil(EXTENTS / CHAIN)} 'dcd fm add' client processes took ${(loadMs / 1000).toFixed(1)} s)`);
 } finally {
   server.kill("SIGTERM");

@@ -2,79 +2,31 @@
  * `dcd cxl` / `dcd daxctl` end to end through the built binary: one `dcd serve --preset qemu` on a
  * real Unix socket in a temp dir, every command a separate client process with `--socket`.
  */
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BinaryHarness, buildBinary, type Run } from "../test-support/binary.js";
 
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
-const bin = join(root, "packages/cli/dist/bin/dcd.js");
-const dir = mkdtempSync(join(tmpdir(), "dcd-cxl-e2e-"));
-/** Client processes: killed after every test. The server is killed in afterAll. */
-const clients = new Set<ChildProcess>();
-let server: ChildProcess | undefined;
+const harness = new BinaryHarness("dcd-cxl-e2e-");
+const dir = harness.dir;
+const dcd = (args: string[]): Promise<Run> => harness.dcd(args);
+const serve = async (name: string, extra: string[]): Promise<string> => (await harness.serve(name, extra)).socket;
 
 const TAG = "11111111-2222-3333-4444-555555555555";
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function dcd(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, DCD_SOCKET: "" } }, (err, stdout, stderr) => {
-      clients.delete(child);
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    clients.add(child);
-  });
-}
-
-async function serve(name: string, extra: string[]): Promise<string> {
-  const socket = join(dir, `${name}.sock`);
-  const child = spawn(process.execPath, [bin, "serve", "--socket", socket, ...extra], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  server = child;
-  let out = "";
-  const collect = (d: Buffer): void => {
-    out += d.toString();
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (out.includes("listening on")) resolve();
-      else if (child.exitCode !== null) reject(new Error(`dcd serve exited: ${out}`));
-      else setTimeout(check, 50);
-    };
-    check();
-  });
-  return socket;
-}
-
 beforeAll(() => {
-  try {
-    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli"], { cwd: root, stdio: "pipe" });
-  } catch {
-    // Type errors elsewhere in the workspace still emit; the binary must exist.
-  }
-  expect(existsSync(bin)).toBe(true);
+  buildBinary();
 }, 300_000);
 
+// Client processes die after every test; servers (one per describe) with the file.
 afterEach(() => {
-  for (const c of clients) c.kill("SIGKILL");
-  clients.clear();
+  harness.killClients();
 });
 
 afterAll(() => {
-  server?.kill("SIGKILL");
-  server = undefined;
-  rmSync(dir, { recursive: true, force: true });
+  harness.dispose();
 });
 
 describe("dcd cxl / daxctl against dcd serve --preset qemu (binary)", () => {

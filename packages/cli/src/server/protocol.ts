@@ -1,8 +1,12 @@
 /**
- * The client/server wire format: one JSON line each way over a Unix socket.
+ * The client/server wire format over a Unix socket.
  *
- * request  `{"argv": ["cxl", "list", "-R"], "host": "host1"}`   (`host` optional)
- * response `{"stdout": "...", "stderr": "...", "code": 0}`
+ * request  one JSON line: `{"argv": ["cxl", "list", "-R"], "host": "host1"}`   (`host` optional)
+ * response one JSON header line `{"code": 0, "stderr": "...", "stdoutBytes": N}`, then exactly N
+ *          bytes of stdout (UTF-8) as they are, and the server closes the connection.
+ *
+ * stdout travels raw because it can be large (`cxl list -N` of 10,000 extents is ~875 KB): as a
+ * JSON string it was escaped, copied and parsed again on both sides.
  */
 export interface DcdRequest {
   readonly argv: readonly string[];
@@ -33,8 +37,21 @@ export function parseRequest(line: string): DcdRequest | string {
   return host === undefined ? { argv: argv } : { argv: argv, host };
 }
 
-export function isResponse(value: unknown): value is DcdResponse {
+/** The first line of a response; `stdoutBytes` bytes of stdout follow it. */
+export interface ResponseHeader {
+  readonly code: number;
+  readonly stderr: string;
+  readonly stdoutBytes: number;
+}
+
+/** A response as it goes on the wire: the header line, then stdout. */
+export function encodeResponse(res: DcdResponse): string {
+  const header: ResponseHeader = { code: res.code, stderr: res.stderr, stdoutBytes: Buffer.byteLength(res.stdout, "utf8") };
+  return `${JSON.stringify(header)}\n${res.stdout}`;
+}
+
+export function isResponseHeader(value: unknown): value is ResponseHeader {
   if (typeof value !== "object" || value === null) return false;
   const r = value as Record<string, unknown>;
-  return typeof r.stdout === "string" && typeof r.stderr === "string" && typeof r.code === "number";
+  return typeof r.stderr === "string" && typeof r.code === "number" && Number.isSafeInteger(r.stdoutBytes) && (r.stdoutBytes as number) >= 0;
 }

@@ -2,68 +2,16 @@
  * End to end through the built binary: `dcd serve` on real Unix sockets in a temp dir, clients
  * as separate processes.
  */
-import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { connect } from "node:net";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
+import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { BinaryHarness, buildBinary } from "../test-support/binary.js";
 
-const root = fileURLToPath(new URL("../../../../", import.meta.url));
-const bin = join(root, "packages/cli/dist/bin/dcd.js");
-const dir = mkdtempSync(join(tmpdir(), "dcd-e2e-"));
-const children = new Set<ChildProcess>();
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function dcd(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(process.execPath, [bin, ...args], { cwd: dir, env: { ...process.env, DCD_SOCKET: "", ...env } }, (err, stdout, stderr) => {
-      children.delete(child);
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-    children.add(child);
-  });
-}
-
-interface Server {
-  child: ChildProcess;
-  socket: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-async function serve(name: string, extra: string[] = []): Promise<Server> {
-  const socket = join(dir, `${name}.sock`);
-  const child = spawn(process.execPath, [bin, "serve", "--socket", socket, ...extra], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
-  children.add(child);
-  let out = "";
-  const collect = (d: Buffer): void => {
-    out += d.toString();
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  const exited = new Promise<number | null>((resolve) => {
-    child.on("exit", (code) => {
-      children.delete(child);
-      resolve(code);
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    const check = (): void => {
-      if (out.includes("listening on")) resolve();
-      else if (child.exitCode !== null) reject(new Error(`dcd serve exited: ${out}`));
-      else setTimeout(check, 50);
-    };
-    check();
-  });
-  return { child, socket, output: () => out, exited };
-}
+const harness = new BinaryHarness("dcd-e2e-");
+const dir = harness.dir;
+const dcd = harness.dcd.bind(harness);
+const serve = harness.serve.bind(harness);
 
 /** Send raw bytes to a socket; resolves to everything received until the server closes. */
 function raw(socket: string, data: string, { hangUp = false } = {}): Promise<string> {
@@ -87,22 +35,55 @@ function raw(socket: string, data: string, { hangUp = false } = {}): Promise<str
   });
 }
 
+/** A QMP client on TCP: the lines the server sends, one by one; events are skipped when waiting for a reply. */
+async function qmpTcp(port: number): Promise<{ next(): Promise<string>; send(cmd: object): Promise<string>; close(): void }> {
+  const socket: Socket = connect(port, "127.0.0.1");
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  const lines: string[] = [];
+  const waiting: ((line: string) => void)[] = [];
+  let buffer = "";
+  socket.setEncoding("utf8");
+  socket.on("data", (chunk: string) => {
+    buffer += chunk;
+    for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
+      const line = buffer.slice(0, nl);
+      buffer = buffer.slice(nl + 1);
+      const w = waiting.shift();
+      if (w) w(line);
+      else lines.push(line);
+    }
+  });
+  const next = (): Promise<string> => {
+    const line = lines.shift();
+    return line !== undefined ? Promise.resolve(line) : new Promise((resolve) => waiting.push(resolve));
+  };
+  return {
+    next,
+    send: async (cmd) => {
+      socket.write(`${JSON.stringify(cmd)}\n`);
+      for (;;) {
+        const line = await next();
+        if (!("event" in (JSON.parse(line) as object))) return line;
+      }
+    },
+    close: () => socket.destroy(),
+  };
+}
+
 beforeAll(() => {
-  try {
-    execFileSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-b", "packages/cli"], { cwd: root, stdio: "pipe" });
-  } catch {
-    // Type errors elsewhere in the workspace still emit; the binary must exist.
-  }
-  expect(existsSync(bin)).toBe(true);
+  buildBinary();
 }, 300_000);
 
 afterEach(() => {
-  for (const c of children) c.kill("SIGKILL");
-  children.clear();
+  harness.killClients();
+  harness.killServers();
 });
 
 afterAll(() => {
-  rmSync(dir, { recursive: true, force: true });
+  harness.dispose();
 });
 
 describe("dcd serve + clients (binary)", () => {
@@ -171,6 +152,41 @@ describe("dcd serve + clients (binary)", () => {
     expect(await s.exited).toBe(0);
     expect(existsSync(s.socket)).toBe(false);
     expect(existsSync(join(dir, "c-qmp.sock"))).toBe(false);
+  });
+
+  it("--qmp tcp:127.0.0.1:0 serves QMP on the port it prints: greeting, negotiation, a DC add the host's clients see", async () => {
+    const s = await serve("q", ["--preset", "qemu", "--qmp", "tcp:127.0.0.1:0"]);
+    const bound = /dcd serve: QMP on tcp:127\.0\.0\.1:(\d+)\n/.exec(s.output());
+    expect(bound).not.toBeNull();
+    const port = Number(bound?.[1]);
+    expect(port).toBeGreaterThan(0);
+    const qmp = await qmpTcp(port);
+    try {
+      expect(JSON.parse(await qmp.next())).toHaveProperty("QMP.version.qemu.major", 10);
+      expect(JSON.parse(await qmp.send({ execute: "query-version" }))).toEqual({ error: { class: "CommandNotFound", desc: "Expecting capabilities negotiation with 'qmp_capabilities'" } });
+      expect(JSON.parse(await qmp.send({ execute: "qmp_capabilities" }))).toEqual({ return: {} });
+      expect(JSON.parse(await qmp.send({ execute: "query-version", id: 7 }))).toMatchObject({ return: { qemu: { major: 10 } }, id: 7 });
+      const sock = ["--socket", s.socket];
+      expect(await dcd([...sock, "cxl", "create-region", "-m", "mem0", "-d", "decoder0.0", "-t", "dynamic_ram_1"])).toMatchObject({ code: 0 });
+      const add = { execute: "cxl-add-dynamic-capacity", arguments: { path: "/machine/peripheral/cxl-dcd0", "host-id": 0, "selection-policy": "prescriptive", region: 0, extents: [{ offset: 0, len: 256 * 1024 * 1024 }] } };
+      expect(JSON.parse(await qmp.send(add))).toEqual({ return: {} });
+      const listing = (await dcd([...sock, "cxl", "list", "-r", "region0", "-N"])).stdout;
+      expect((JSON.parse(listing) as [{ extents?: unknown }])[0].extents).toEqual([{ offset: 0, length: 256 * 1024 * 1024 }]);
+      // A bad request on the same connection gets QEMU's error and changes nothing.
+      expect(JSON.parse(await qmp.send({ ...add, arguments: { ...add.arguments, "selection-policy": "x" } }))).toMatchObject({ error: { class: "GenericError" } });
+      expect((await dcd([...sock, "cxl", "list", "-r", "region0", "-N"])).stdout).toBe(listing);
+    } finally {
+      qmp.close();
+    }
+    s.child.kill("SIGTERM");
+    expect(await s.exited).toBe(0);
+    await expect(qmpTcp(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
+  });
+
+  it("--qmp with a bad address fails before serving, leaving no socket", async () => {
+    const r = await dcd(["serve", "--preset", "qemu", "--socket", join(dir, "bad.sock"), "--qmp", "tcp:127.0.0.1:70000"]);
+    expect(r).toMatchObject({ code: 1, stderr: "dcd: --qmp tcp:127.0.0.1:70000: port out of range\n" });
+    expect(existsSync(join(dir, "bad.sock"))).toBe(false);
   });
 
   it("run SCRIPT passes, and fails naming the line", async () => {

@@ -8,7 +8,7 @@ import { lstatSync, rmSync } from "node:fs";
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { errno, leakTracker } from "@dcd/core";
 import { type Io, type System } from "../commands/context.js";
-import { type DcdRequest, type DcdResponse, MAX_REQUEST_BYTES, parseRequest } from "./protocol.js";
+import { type DcdRequest, type DcdResponse, encodeResponse, MAX_REQUEST_BYTES, parseRequest } from "./protocol.js";
 
 /** Runs one request against the System (the server passes `main`). */
 export type RunRequest = (req: DcdRequest, io: Io) => Promise<number>;
@@ -85,7 +85,7 @@ export class DcdServer {
     let buffer = "";
     let answered = false;
     const reply = (res: DcdResponse): void => {
-      if (!socket.destroyed && socket.writable) socket.end(`${JSON.stringify(res)}\n`);
+      if (!socket.destroyed && socket.writable) socket.end(encodeResponse(res));
     };
     socket.on("data", (chunk: string) => {
       if (answered) return;

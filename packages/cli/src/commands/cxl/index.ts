@@ -6,7 +6,7 @@
 import { type Command } from "commander";
 import { type CommandContext } from "../context.js";
 import { cxlList, type NdctlProfile } from "./list.js";
-import { ndctlParseErrors } from "./ndctl-cli.js";
+import { ndctlParseErrors, USAGE_EXIT } from "./ndctl-cli.js";
 import { createRegionCmd, regionActionCmd, releaseExtentsCmd } from "./region.js";
 
 export { cxlList, cxlListJson, resolveListParams, type CxlListParams, type NdctlProfile } from "./list.js";
@@ -30,6 +30,10 @@ interface ListOpts {
   region?: string;
   regions?: boolean;
   extents?: boolean;
+  dax?: boolean;
+  health?: boolean;
+  partition?: boolean;
+  alertConfig?: boolean;
   idle?: boolean;
   human?: boolean;
   verbose?: number;
@@ -60,12 +64,22 @@ export function registerCxlCommands(program: Command, ctx: CommandContext): Comm
     .option("-r, --region <name>", "filter by CXL region name(s)")
     .option("-R, --regions", "include CXL regions")
     .option("-N, --extents", "include dynamic capacity extents of regions")
+    .option("-X, --dax", "include CXL DAX region enumeration")
+    .option("-H, --health", "include memory device health information")
+    .option("-I, --partition", "include memory device partition information")
+    .option("-A, --alert-config", "include alert configuration information")
     .option("-i, --idle", "include disabled devices")
     .option("-u, --human", "use human friendly number formats")
     .option("-v, --verbose", "increase output detail", (_v: string, prev: number) => prev + 1, 0)
     .option("--ndctl <version>", "output shape: 'latest' (ndctl DCD series, default) or '76.1'")
     .action(async (o: ListOpts) => {
       const profile: NdctlProfile = o.ndctl === "76.1" || o.ndctl === "76" ? "76.1" : "latest";
+      if (profile === "76.1" && o.dax === true) {
+        // ndctl 76.1 predates -X: its parse-options refuses the switch.
+        io.err("  Error: unknown switch `X'\n\n usage: cxl list [<options>]\n\n");
+        ctx.setExitCode(USAGE_EXIT);
+        return;
+      }
       const host = await ctx.host();
       const { out, err } = cxlList(host.sysfs, {
         memdevFilter: o.memdev,
@@ -84,6 +98,10 @@ export function registerCxlCommands(program: Command, ctx: CommandContext): Comm
         single: o.single === true,
         regions: o.regions === true,
         extents: o.extents === true,
+        dax: o.dax === true,
+        health: o.health === true,
+        partition: o.partition === true,
+        alertConfig: o.alertConfig === true,
         idle: o.idle === true,
         human: o.human === true,
         verbose: o.verbose ?? 0,

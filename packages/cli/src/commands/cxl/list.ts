@@ -6,8 +6,10 @@
  *   port `parent_dport`/`decoders_committed`, memdev `firmware_version`, real decoder mode names;
  * - `76.1`: exactly what Debian's ndctl 76.1 prints for the same tree (checked against the binary).
  */
+import { LibDaxctl } from "../daxctl/libdaxctl.js";
+import { daxDevJson } from "../daxctl/list.js";
 import { displayJsonArray, JObject, jHex, jSize, type JArray, type JsonFlags, type JValue } from "./json-c.js";
-import { type CxlDecoderInfo, type CxlMemdevInfo, type CxlPortInfo, type CxlRegionInfo, LibCxl, type SysfsView } from "./libcxl.js";
+import { type CxlDecoderInfo, type CxlMemdevInfo, type CxlPortInfo, type CxlRegionInfo, LibCxl, mailboxUnavailable, strtoull, type SysfsView } from "./libcxl.js";
 
 export type NdctlProfile = "latest" | "76.1";
 
@@ -29,6 +31,12 @@ export interface CxlListParams {
   single?: boolean;
   regions?: boolean;
   extents?: boolean;
+  /** `-X`: each region's `daxregion` (newer ndctl; 76.1 has no `-X`). */
+  dax?: boolean;
+  /** `-H`, `-I`, `-A`: memdev health, partition info and alert config (mailbox commands; see {@link mailboxUnavailable}). */
+  health?: boolean;
+  partition?: boolean;
+  alertConfig?: boolean;
   idle?: boolean;
   human?: boolean;
   verbose?: number;
@@ -38,6 +46,10 @@ export interface CxlListParams {
 interface Flags extends JsonFlags {
   readonly targets: boolean;
   readonly extents: boolean;
+  readonly dax: boolean;
+  readonly idle: boolean;
+  /** Mailbox-backed memdev objects asked for, in the order cxl/json.c builds them. */
+  readonly mailbox: readonly ("health" | "alert_config" | "partition_info")[];
   readonly profile: NdctlProfile;
 }
 
@@ -84,13 +96,17 @@ class Walker {
   private readonly lib: LibCxl;
   readonly flags: Flags;
   private readonly selected: CxlMemdevInfo[] | undefined;
+  private daxctl: LibDaxctl | undefined;
+  /** What libcxl logs on stderr while the walk runs (before the listing is printed). */
+  log = "";
 
   constructor(
     fs: SysfsView,
     private readonly p: Required<Pick<CxlListParams, "memdevs" | "buses" | "ports" | "endpoints" | "decoders" | "regions" | "idle">> & CxlListParams,
   ) {
     this.lib = new LibCxl(fs);
-    this.flags = { human: p.human === true, targets: p.targets === true, extents: p.extents === true, profile: p.profile ?? "latest" };
+    const mailbox = (["health", "alert_config", "partition_info"] as const).filter((k) => (k === "health" ? p.health : k === "alert_config" ? p.alertConfig : p.partition) === true);
+    this.flags = { human: p.human === true, targets: p.targets === true, extents: p.extents === true, dax: p.dax === true, idle: p.idle, mailbox, profile: p.profile ?? "latest" };
     this.selected = p.memdevFilter === undefined && p.serialFilter === undefined ? undefined : this.lib.memdevs().filter((m) => memdevMatches(m, p.memdevFilter, p.serialFilter));
   }
 
@@ -159,6 +175,9 @@ class Walker {
       j.add(`${m.dynamicRamName}_size`, jSize(m.dynamicRamSize, f));
       if (m.dynamicRamQos !== undefined) j.add(`${m.dynamicRamName}_qos_class`, m.dynamicRamQos);
     }
+    // health, alert_config (here) and partition_info (last) come from mailbox commands, which a
+    // sysfs view cannot send: libcxl logs the failure and the keys stay out, as over a sysfs export.
+    for (let i = 0; i < f.mailbox.length; i++) this.log += mailboxUnavailable(m.name);
     if (m.serial !== undefined) j.add("serial", jHex(m.serial, f));
     if (m.numaNode !== undefined && m.numaNode >= 0) j.add("numa_node", m.numaNode);
     j.add("host", m.host);
@@ -286,6 +305,10 @@ class Walker {
       // libcxl 76.1 list_add()s each mapping at the head: last position first.
       j.add("mappings", f.profile === "76.1" ? maps.reverse() : maps);
     }
+    if (latest && f.dax) {
+      const jdax = this.daxRegionJson(r);
+      if (jdax !== undefined) j.add("daxregion", jdax);
+    }
     if (latest && f.extents) {
       const ext = r.extents();
       // Newest shape: the key only when the region has extents; uuid only when the extent shows one.
@@ -296,6 +319,34 @@ class Walker {
         );
       }
     }
+    return j;
+  }
+
+  /**
+   * `cxl_region_get_daxctl_region` + `util_daxctl_region_to_json(dax_region, NULL, flags)` with
+   * UTIL_JSON_DAX | UTIL_JSON_DAX_DEVS: the region's `dax_regionN` (by the CXL region's id) when it
+   * exists; no `path` (the caller knows the parent); `devices` only when some are listed.
+   */
+  private daxRegionJson(r: CxlRegionInfo): JObject | undefined {
+    const f = this.flags;
+    const path = `${r.path}/dax_region${r.id}`;
+    if (!this.lib.fs.exists(path)) return undefined;
+    const j = new JObject().add("id", r.id);
+    const size = strtoull(this.lib.attr(`${path}/dax_region/size`));
+    if (size !== undefined) j.add("size", jSize(size, f));
+    const available = strtoull(this.lib.attr(`${path}/dax_region/available_size`)) ?? 0n;
+    if (available !== 0n) j.add("available_size", jSize(available, f));
+    const align = strtoull(this.lib.attr(`${path}/dax_region/align`));
+    if (align !== undefined) j.add("align", align);
+    this.daxctl ??= new LibDaxctl(this.lib.fs);
+    const lib = this.daxctl;
+    const devices = lib
+      .regions()
+      .filter((dr) => dr.path === path)
+      .flatMap((dr) => dr.devices)
+      .filter((d) => f.idle || d.size !== 0n)
+      .map((d) => daxDevJson(lib, d, { human: f.human }));
+    if (devices.length > 0) j.add("devices", devices);
     return j;
   }
 
@@ -455,6 +506,11 @@ class Walker {
 export function resolveListParams(input: CxlListParams): CxlListParams & Required<Pick<CxlListParams, "memdevs" | "buses" | "ports" | "endpoints" | "decoders" | "regions" | "idle">> {
   const p = { memdevs: false, buses: false, ports: false, endpoints: false, decoders: false, regions: false, idle: false, targets: false, ...input };
   const v = input.verbose ?? 0;
+  if (v >= 3) {
+    p.health = p.partition = p.alertConfig = true;
+    // The `-X` patch adds it to -vvv; 76.1 has no -X.
+    if ((input.profile ?? "latest") === "latest") p.dax = true;
+  }
   if (v >= 2) p.idle = true;
   if (v >= 1) {
     p.memdevs = p.buses = p.ports = p.endpoints = p.decoders = p.targets = p.regions = true;
@@ -485,5 +541,7 @@ export function cxlListJson(fs: SysfsView, params: CxlListParams): JValue[] {
 /** `cxl list`: the text on stdout and stderr. */
 export function cxlList(fs: SysfsView, params: CxlListParams): { out: string; err: string } {
   const walker = new Walker(fs, resolveListParams(params));
-  return displayJsonArray(walker.walk(), walker.flags);
+  const listed = walker.walk();
+  const { out, err } = displayJsonArray(listed, walker.flags);
+  return { out, err: walker.log + err };
 }

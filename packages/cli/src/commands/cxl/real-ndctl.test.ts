@@ -59,6 +59,11 @@ const LISTINGS = [
   ["-s", "0x1234"],
   ["-m", "mem1"],
   ["-r", "region9", "-u"],
+  // Mailbox-backed objects: ndctl cannot reach /dev/cxl/memN over an export either.
+  ["-M", "-H"],
+  ["-M", "-I", "-u"],
+  ["-M", "-A"],
+  ["-vvv"],
 ];
 
 describe("real ndctl 76.1 over dcd sysfs export", () => {
