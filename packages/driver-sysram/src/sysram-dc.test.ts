@@ -411,6 +411,29 @@ describe("cxl_sysram_region: DC extents hot-plugged directly", () => {
     sub.unsubscribe();
   });
 
+  it("a host release written to extents/release returns its outcome: EBUSY naming the reason when deferred; a malformed tag is EINVAL", async () => {
+    const { host, region, sysram, sub } = await configured("online_kernel");
+    expect(offer(host, [{ offset: 0, len: 256 * MIB, tag: TAG_B }])).toBe(0);
+    await host.idle();
+    const [, b1] = sysram.groups()[0]?.blocks ?? [];
+    if (b1 === undefined) throw new Error("blocks");
+    host.mm.workload.allocate(b1, 10, "unmovable");
+    const release = `${DEV}/sysram_region${region.id}/extents/release`;
+    const before = host.mm.snapshot();
+    await expect(host.sysfs.writeAsync(release, `tag=${TAG_B}`)).rejects.toMatchObject({
+      code: "EBUSY",
+      message: expect.stringMatching(/release deferred: .*failure to isolate range/) as unknown,
+    });
+    expect(host.mm.snapshot().blocks).toEqual(before.blocks);
+    expect(acceptedOffsets(host)).toEqual([0]);
+    await expect(host.sysfs.writeAsync(release, "tag=not-a-uuid")).rejects.toMatchObject({ code: "EINVAL" });
+    host.mm.workload.free(b1, 10, "unmovable");
+    await host.sysfs.writeAsync(release, `tag=${TAG_B}`);
+    await host.idle();
+    expect(acceptedOffsets(host)).toEqual([]);
+    sub.unsubscribe();
+  });
+
   it("extents from a sharable partition are never hot-plugged as system RAM", async () => {
     const { host, events, sub } = await configured("online_movable", { sharable: true });
     expect(offer(host, [{ offset: 0, len: 256 * MIB, tag: TAG_A }])).toBe(0);

@@ -20,11 +20,15 @@ import {
   errno,
   type ExtentGroup,
   isDcdError,
+  isUuid,
   type MemoryHotplug,
   type MemoryRange,
   NULL_UUID,
   ONLINE_TYPES,
   type OnlineType,
+  parseBool,
+  PRIVATE_NODE_FEATURES,
+  type PrivateNodeFeature,
   type RegionExtentPolicy,
   type ReleaseCause,
   type ReleaseVerdict,
@@ -118,6 +122,35 @@ const strandedPolicyAttr: DeviceAttribute<SysramRegion> = {
 
 const targetNodeAttr: DeviceAttribute<SysramRegion> = { name: "target_node", show: (dev) => String(dev.targetNode) };
 
+const privateAttr: DeviceAttribute<SysramRegion> = {
+  name: "private",
+  show: (dev) => (dev.isPrivate ? "1" : "0"),
+  store: (dev, value) => {
+    dev.setPrivate(parseBool(value.trim(), `${dev.name}/private`));
+  },
+};
+
+/** Parse `private_features`: feature names separated by commas or blanks; empty for none. */
+function parsePrivateFeatures(path: string, value: string): PrivateNodeFeature[] {
+  const names = value.trim().split(/[\s,]+/).filter((n) => n !== "");
+  const features: PrivateNodeFeature[] = [];
+  for (const name of names) {
+    const f = PRIVATE_NODE_FEATURES.find((known) => known === name.toUpperCase());
+    if (f === undefined) throw errno("EINVAL", `${path}: '${name}' is not a private node feature (${PRIVATE_NODE_FEATURES.join(", ")})`, { detail: { value: name } });
+    if (!features.includes(f)) features.push(f);
+  }
+  if (features.includes("DEMOTION") && !features.includes("RECLAIM")) throw errno("EINVAL", `${path}: DEMOTION requires RECLAIM`, { detail: { value: value.trim() } });
+  return PRIVATE_NODE_FEATURES.filter((f) => features.includes(f));
+}
+
+const privateFeaturesAttr: DeviceAttribute<SysramRegion> = {
+  name: "private_features",
+  show: (dev) => dev.privateFeatures.join(","),
+  store: (dev, value) => {
+    dev.setPrivateFeatures(parsePrivateFeatures(`${dev.name}/private_features`, value));
+  },
+};
+
 const regionTagAttr: DeviceAttribute<SysramRegion> = {
   name: "region_tag",
   show: (dev) => (dev.regionTag === null ? "none" : dev.regionTag),
@@ -136,6 +169,8 @@ export const SYSRAM_REGION_TYPE: CxlDeviceType<SysramRegion> = {
         strandedPolicyAttr,
         targetNodeAttr,
         regionTagAttr,
+        privateAttr,
+        privateFeaturesAttr,
       ],
     },
   ],
@@ -161,6 +196,8 @@ export class SysramRegion extends Device {
   readonly tagReuse: TagReusePolicy;
   strandedPolicy: StrandedPolicy;
   private onlineTypeValue: SysramOnlineType;
+  private privateValue: boolean;
+  private privateFeaturesValue: readonly PrivateNodeFeature[];
   /** Live groups by key. */
   private readonly held = new Map<string, HeldGroup>();
   /** Tags of groups this region accepted (never cleared under `tagReuse = reject`). */
@@ -184,6 +221,8 @@ export class SysramRegion extends Device {
     this.tagReuse = options.tagReuse ?? "reject";
     this.strandedPolicy = options.strandedPolicy ?? "reject";
     this.onlineTypeValue = options.onlineType ?? "invalid";
+    this.privateValue = options.private ?? false;
+    this.privateFeaturesValue = PRIVATE_NODE_FEATURES.filter((f) => (options.privateFeatures ?? []).includes(f));
     this.policy = {
       admit: (group) => this.admit(group),
       accepted: (group) => this.accepted(group),
@@ -207,6 +246,38 @@ export class SysramRegion extends Device {
   setOnlineType(value: OnlineType): void {
     if (this.ramRange !== undefined) throw errno("EBUSY", `${this.name}/online_type: ${this.name} is bound to cxl_dax_kmem_region; unbind it first`);
     this.onlineTypeValue = value;
+  }
+
+  /** `private`: the region's memory goes to a private node. */
+  get isPrivate(): boolean {
+    return this.privateValue;
+  }
+
+  /** The private node's feature mask (used only when {@link isPrivate}). */
+  get privateFeatures(): readonly PrivateNodeFeature[] {
+    return this.privateFeaturesValue;
+  }
+
+  /** EBUSY while memory of the region is plugged: the node's kind and mask are fixed while it has memory. */
+  setPrivate(value: boolean): void {
+    this.checkNothingPlugged("private");
+    this.privateValue = value;
+  }
+
+  /** EBUSY while memory of the region is plugged. */
+  setPrivateFeatures(features: readonly PrivateNodeFeature[]): void {
+    this.checkNothingPlugged("private_features");
+    this.privateFeaturesValue = PRIVATE_NODE_FEATURES.filter((f) => features.includes(f));
+  }
+
+  private checkNothingPlugged(attr: string): void {
+    const plugged = this.held.size > 0 || this.ramRange !== undefined;
+    if (plugged) throw errno("EBUSY", `${this.name}/${attr}: ${this.name} has memory plugged; release it (or unbind cxl_dax_kmem_region) first`);
+  }
+
+  /** What `addMemory` takes for the node kind: the feature mask when private. */
+  private nodeKind(): { readonly privateFeatures?: readonly PrivateNodeFeature[] } {
+    return this.privateValue ? { privateFeatures: this.privateFeaturesValue } : {};
   }
 
   private get clock(): Clock | undefined {
@@ -294,6 +365,7 @@ export class SysramRegion extends Device {
           driverManaged: true,
           onlineType: "offline",
           memmapOnMemory: this.memmapOnMemory,
+          ...this.nodeKind(),
         });
         if (!res.ok) {
           await undo();
@@ -405,7 +477,11 @@ export class SysramRegion extends Device {
     const v = value.trim();
     const path = `${this.name}/extents/release`;
     let select: ReleaseSelect;
-    if (v.startsWith("tag=")) select = { tag: v.slice(4).toLowerCase() };
+    if (v.startsWith("tag=")) {
+      // uuid_parse() refuses a malformed tag before anything is looked up.
+      if (!isUuid(v.slice(4))) throw errno("EINVAL", `${path}: '${v}' is not tag=<uuid>`, { detail: { value: v } });
+      select = { tag: v.slice(4).toLowerCase() };
+    }
     else if (v.startsWith("id=")) {
       const id = Number(v.slice(3));
       if (!Number.isSafeInteger(id) || id < 0) throw errno("EINVAL", `${path}: '${v}' is not an extent id`, { detail: { value: v } });
@@ -420,17 +496,29 @@ export class SysramRegion extends Device {
     return select;
   }
 
-  /** Start a host release from a sysfs write; the outcome arrives as events. */
-  startHostRelease(select: ReleaseSelect): void {
-    const p = this.releaseExtents(select).then(
-      () => undefined,
+  /**
+   * Start a host release from a sysfs write. The outcome arrives as events, and the returned
+   * promise carries it to a waiting writer (`SysfsTree.writeAsync`, `dcd sysfs write`): a deferral
+   * fails with EBUSY naming why, as an offline that can't isolate its range does.
+   */
+  startHostRelease(select: ReleaseSelect): Promise<void> {
+    const outcome = this.releaseExtents(select).then(
+      (verdict) => {
+        if (verdict.result === "deferred") throw errno("EBUSY", `${this.name}: release deferred: ${verdict.reason}`);
+      },
       (err: unknown) => {
         const error = isDcdError(err) ? err : errno("EIO", `${this.name}: ${String(err)}`);
         this.emit({ type: "host-release-failed", region: this.region.name, select: JSON.stringify(select), error, atMs: this.now() });
+        throw error;
       },
     );
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
+    const tracked = outcome.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+    return outcome;
   }
 
   /** Resolves when every host release started from sysfs has finished. */
@@ -447,9 +535,7 @@ export class SysramRegion extends Device {
     const dir = `/sys${this.devpath}/extents`;
     sysfs.mkdir(dir);
     sysfs.addAttribute(`${dir}/release`, {
-      store: (value) => {
-        this.startHostRelease(this.parseReleaseSelect(value));
-      },
+      store: (value) => this.startHostRelease(this.parseReleaseSelect(value)),
     });
     sysfs.addDirSource(dir, this.extentDirSource());
     return () => {
@@ -481,9 +567,7 @@ export class SysramRegion extends Device {
         files.set("memory", { show: () => this.mm.blocksOf(range).map((b) => `memory${b}`).join(" ") });
         files.set("group", { show: () => info.extents.join(" ") });
         files.set("release", {
-          store: () => {
-            this.startHostRelease(this.parseReleaseSelect(name));
-          },
+          store: () => this.startHostRelease(this.parseReleaseSelect(name)),
         });
         return files;
       },
@@ -509,7 +593,7 @@ export class SysramRegion extends Device {
     const range = plan.ranges[0] as SysramRange;
     if (range.strandedBytes > 0) this.region.cxl.log.warn(this, `region truncated by ${formatBytes(range.strandedBytes)} due to alignment`);
     await withHotplugLock(this.mm, async () => {
-      const res = await this.mm.addMemory({ start: range.start, size: range.size, node: this.targetNode, resourceName: KMEM_RESOURCE_NAME, driverManaged: true, onlineType: "offline", memmapOnMemory: this.memmapOnMemory });
+      const res = await this.mm.addMemory({ start: range.start, size: range.size, node: this.targetNode, resourceName: KMEM_RESOURCE_NAME, driverManaged: true, onlineType: "offline", memmapOnMemory: this.memmapOnMemory, ...this.nodeKind() });
       if (!res.ok) throw res.error;
       if (type !== "offline") {
         const on = this.mm.onlineRange(range, type);

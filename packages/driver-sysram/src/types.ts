@@ -3,7 +3,7 @@
  * `sysram_regionZ` emits, and the per-release data (`SysramReleaseReport`) that compares the direct
  * hot-unplug path with the region → dax_region → dax0.0 → kmem path (seed 000).
  */
-import { type DcdError, type ErrnoCode, type HotplugStep, type MemoryRange, type OfflineFailureReason, type OnlineType } from "@dcd/core";
+import { type DcdError, type ErrnoCode, type HotplugStep, type MemoryRange, type OfflineFailureReason, type OnlineType, type PrivateNodeFeature } from "@dcd/core";
 
 /** `sysram_regionZ/online_type`: `invalid` until user space picks one (R68). */
 export type SysramOnlineType = OnlineType | "invalid";
@@ -45,6 +45,13 @@ export interface SysramOptions {
   readonly targetNode?: number;
   /** Ask for the memmap inside each block (`MHP_MEMMAP_ON_MEMORY`). Default false. */
   readonly memmapOnMemory?: boolean;
+  /**
+   * `sysram_regionZ/private` (consumers.md §2.3-2.4): hot-plug onto a private node (`N_MEMORY`
+   * but not public), which ordinary allocations never use. Default false.
+   */
+  readonly private?: boolean;
+  /** `sysram_regionZ/private_features`: the private node's feature mask. Default none. */
+  readonly privateFeatures?: readonly PrivateNodeFeature[];
 }
 
 /** Where a group was refused or a release stopped. */

@@ -22,7 +22,7 @@ type Target =
   | { readonly existing: "resource" | "block"; readonly pick: number };
 
 type Op =
-  | { readonly op: "add"; readonly at: Target; readonly node: number; readonly onlineType: OnlineType; readonly memmapOnMemory: boolean }
+  | { readonly op: "add"; readonly at: Target; readonly node: number; readonly onlineType: OnlineType; readonly memmapOnMemory: boolean; readonly private: boolean }
   | { readonly op: "online"; readonly at: Target; readonly onlineType: Exclude<OnlineType, "offline"> }
   | { readonly op: "offline" | "remove" | "offline-and-remove"; readonly at: Target }
   | { readonly op: "allocate" | "free"; readonly pick: number; readonly pages: number; readonly kind: PageKind }
@@ -41,7 +41,7 @@ const pagesArb = fc.oneof(fc.integer({ min: 1, max: 2000 }), fc.integer({ min: 2
 const onlineTypeArb = fc.constantFrom<Exclude<OnlineType, "offline">>("online", "online_kernel", "online_movable");
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant("add" as const), at: target(), node: fc.integer({ min: 1, max: 3 }), onlineType: fc.constantFrom<OnlineType>("offline", "online", "online_kernel", "online_movable"), memmapOnMemory: fc.boolean() }),
+  fc.record({ op: fc.constant("add" as const), at: target(), node: fc.integer({ min: 1, max: 3 }), onlineType: fc.constantFrom<OnlineType>("offline", "online", "online_kernel", "online_movable"), memmapOnMemory: fc.boolean(), private: fc.boolean() }),
   fc.record({ op: fc.constant("online" as const), at: target(), onlineType: onlineTypeArb }),
   fc.record({ op: fc.constantFrom("offline" as const, "remove" as const, "offline-and-remove" as const), at: target() }),
   fc.record({ op: fc.constantFrom("allocate" as const, "free" as const), pick: fc.nat(), pages: pagesArb, kind: fc.constantFrom<PageKind>("movable", "movable", "unmovable", "pinned") }),
@@ -94,6 +94,34 @@ function checkInvariants(mm: MemoryHotplug, ledger: Ledger, host: MemoryHost["ho
   const hotplugged = snap.blocks.filter((b) => !b.boot);
   expect(totals.pages.memmapHosted).toBe(hotplugged.filter((b) => !b.memmapOnMemory).length * perBlock);
   expect(totals.pages.memmap).toBe(hotplugged.filter((b) => b.memmapOnMemory).length * perBlock);
+  // Per-node counters (kept incrementally by the model) are the sums over the node's blocks.
+  for (const n of snap.nodes) {
+    const mine = snap.blocks.filter((b) => b.node === n.id && b.state !== "offline");
+    const sum = (f: (b: (typeof mine)[number]) => number) => mine.reduce((s, b) => s + f(b), 0);
+    expect(
+      { blocks: n.blocks, present: n.presentPages, managed: n.managedPages, free: n.freePages, kernel: n.kernelPages, movable: n.movablePages },
+      `node${n.id}`,
+    ).toEqual({
+      // SMALL has one boot node, so no block is linked under two nodes.
+      blocks: snap.blocks.filter((b) => b.node === n.id).map((b) => b.id),
+      present: sum((b) => b.pages.present),
+      managed: sum((b) => b.pages.present - b.pages.memmap),
+      free: sum((b) => b.pages.free),
+      kernel: sum((b) => (b.zone === "Movable" ? 0 : b.pages.present)),
+      movable: sum((b) => (b.zone === "Movable" ? b.pages.present : 0)),
+    });
+  }
+  // valid_zones of an offline hot-plugged block follows the zone spans (kept incrementally by the
+  // model), recomputed here from the online blocks: contig-zones inherits the one zone whose span on
+  // the node meets the block, else Normal. Hot-plugged blocks are all far above 4 GiB, on nodes 1-3.
+  for (const b of snap.blocks.filter((x) => x.phase === "live" && !x.boot && x.state === "offline")) {
+    const meets = (zone: string) => {
+      const on = snap.blocks.filter((o) => o.node === b.node && o.state !== "offline" && o.zone === zone);
+      return on.length > 0 && Math.min(...on.map((o) => o.start)) < b.start + b.size && b.start < Math.max(...on.map((o) => o.start + o.size));
+    };
+    const first = meets("Normal") !== meets("Movable") && meets("Movable") ? "Movable" : "Normal";
+    expect(host.sysfs.read(`/sys/devices/system/memory/${b.name}/valid_zones`), b.name).toBe(first === "Movable" ? "Movable Normal\n" : "Normal Movable\n");
+  }
   // Pages in use are never lost or invented: so no block was removed (or offlined) holding them.
   expect([totals.pages.movable, totals.pages.unmovable, totals.pages.pinned]).toEqual([ledger.movable, ledger.unmovable, ledger.pinned]);
   // sysfs agrees with the model.
@@ -106,7 +134,7 @@ async function run(h: MemoryHost, op: Op, ledger: Ledger): Promise<void> {
   const { mm } = h;
   switch (op.op) {
     case "add":
-      await mm.addMemory({ ...rangeOf(mm, op.at), node: op.node, onlineType: op.onlineType, memmapOnMemory: op.memmapOnMemory });
+      await mm.addMemory({ ...rangeOf(mm, op.at), node: op.node, onlineType: op.onlineType, memmapOnMemory: op.memmapOnMemory, ...(op.private ? { privateFeatures: [] } : {}) });
       return;
     case "online":
       mm.onlineRange(rangeOf(mm, op.at), op.onlineType);

@@ -279,6 +279,51 @@ describe("addMemory", () => {
   });
 });
 
+describe("many blocks", () => {
+  it("1,500 single-block ranges added, then offlined and removed in a shuffled order, keep resources, spans and node counters exact", async () => {
+    const h = await setup({ ...VM1, memmapOnMemory: true });
+    const n = 1500;
+    const range = (i: number) => region(i * 128 * MiB, 128 * MiB);
+    for (let i = 0; i < n; i++) {
+      const r = await h.mm.addMemory({ ...range(i), node: 2, resourceName: "System RAM (test)", driverManaged: true, onlineType: "online_movable", memmapOnMemory: true });
+      expect(r.ok).toBe(true);
+    }
+    // A fixed pseudo-random order (LCG), so that removals hit the front, the middle and the end.
+    const order = Array.from({ length: n }, (_, i) => i);
+    let seed = 12345;
+    for (let i = n - 1; i > 0; i--) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const j = seed % (i + 1);
+      [order[i], order[j]] = [order[j] as number, order[i] as number];
+    }
+    const left = new Set(order);
+    for (const [k, i] of order.entries()) {
+      expect(outcome(await h.mm.offlineAndRemoveMemory(range(i)))).toBe("ok");
+      left.delete(i);
+      if (k % 250 !== 249 && k !== n - 1) continue;
+      const remaining = [...left].sort((a, b) => a - b);
+      expect(h.mm.ranges().filter((r) => !r.boot).map((r) => r.start)).toEqual(remaining.map((i) => range(i).start));
+      expect(h.mm.node(2)?.blocks).toEqual(remaining.map((i) => VM_BLOCK0 + i));
+      expect(h.mm.node(2)?.presentPages).toBe(remaining.length * pages(128 * MiB));
+      // The Movable span runs from the lowest to the highest block left: a block added back inside
+      // it would go Movable with `online`, one outside it Normal.
+      const lo = remaining[0];
+      const hi = remaining.at(-1);
+      if (lo === undefined || hi === undefined) continue;
+      const probe = async (i: number, zones: string) => {
+        expect((await h.mm.addMemory({ ...range(i), node: 2, onlineType: "offline", memmapOnMemory: true })).ok).toBe(true);
+        expect(h.mm.validZones(VM_BLOCK0 + i), `memory${VM_BLOCK0 + i}`).toBe(zones);
+        expect(outcome(await h.mm.removeMemory(range(i)))).toBe("ok");
+      };
+      const hole = order.find((i) => i > lo && i < hi && !left.has(i));
+      if (hole !== undefined) await probe(hole, "Movable Normal");
+      const outside = hi + 1 < n ? hi + 1 : lo > 0 ? lo - 1 : undefined;
+      if (outside !== undefined) await probe(outside, "Normal Movable");
+    }
+    expect(h.mm.node(2)?.presentPages).toBe(0);
+  });
+});
+
 describe("zones", () => {
   it("online_kernel goes to Normal, online_movable to Movable", async () => {
     const h = await setup();
@@ -299,6 +344,25 @@ describe("zones", () => {
     expect(h.mm.validZones(VM_BLOCK0 + 6)).toBe("Normal Movable");
     expect(h.mm.onlineRange(region(256 * MiB, 128 * MiB), "online").steps[0]?.zone).toBe("Movable");
     expect(h.mm.validZones(VM_BLOCK0 + 2)).toBe("Movable");
+  });
+
+  it("zone spans shrink when a block at their edge goes offline (shrink_zone_span), not when one inside does", async () => {
+    const h = await setup();
+    await plug(h, region(0, 512 * MiB), 2, "online_movable");
+    // Offline the middle block: the Movable span still runs from block 0 to block 3.
+    expect(h.mm.offlineRange(region(128 * MiB, 128 * MiB)).ok).toBe(true);
+    expect(h.mm.validZones(VM_BLOCK0 + 1)).toBe("Movable Normal");
+    // Offline both ends: the span is blocks 1..2 minus the offline one, so block 2 alone.
+    expect(h.mm.offlineRange(region(0, 128 * MiB)).ok).toBe(true);
+    expect(h.mm.offlineRange(region(384 * MiB, 128 * MiB)).ok).toBe(true);
+    expect(h.mm.validZones(VM_BLOCK0)).toBe("Normal Movable");
+    expect(h.mm.validZones(VM_BLOCK0 + 1)).toBe("Normal Movable");
+    expect(h.mm.validZones(VM_BLOCK0 + 3)).toBe("Normal Movable");
+    // A failed online's rollback leaves the spans as they were.
+    const fault = h.mm.injectFault({ step: "online-block", block: VM_BLOCK0 + 1, code: "ENOMEM" });
+    expect(outcome(h.mm.onlineRange(region(0, 256 * MiB), "online_movable"))).toBe("ENOMEM");
+    fault.dispose();
+    expect(h.mm.validZones(VM_BLOCK0)).toBe("Normal Movable");
   });
 
   it("movable_node makes 'online' pick Movable for a new range", async () => {

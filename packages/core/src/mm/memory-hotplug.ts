@@ -19,6 +19,10 @@
  * model's state changes happen synchronously when the call is made, the blocks stay `registering`
  * (or `removing`) until their devices are in (or out of) sysfs, and refuse other operations
  * meanwhile with EBUSY.
+ *
+ * A host may hold ten thousand hot-plugged blocks, so no operation walks them all: the blocks are
+ * indexed by node and zone with their counters kept current ({@link BlockIndex}), resources are
+ * kept sorted, and a rollback restores only the blocks its operation touched ({@link Journal}).
  */
 import { type Observable, Subject, type Subscription } from "rxjs";
 import { DcdError, describe, errno, type ErrnoCode, isDcdError } from "../errors.js";
@@ -28,19 +32,9 @@ import { leakTracker } from "../lifecycle/leak-tracker.js";
 import { formatHex as hex, parseBool } from "../sysfs/attributes.js";
 import { type SysfsTree } from "../sysfs/sysfs-tree.js";
 import { type Clock, VirtualClock } from "../time/clock.js";
-import {
-  type Block,
-  blockInfo,
-  bootSegmentsOf,
-  emptyUsage,
-  freshUsage,
-  isKernelZone,
-  type MemmapPiece,
-  pagesOf,
-  type Usage,
-  type ZoneSegment,
-  zoneSegmentsOf,
-} from "./block.js";
+import { type Block, blockInfo, bootSegmentsOf, emptyUsage, freshUsage, type MemmapPiece, pagesOf, type Usage, type ZoneSegment } from "./block.js";
+import { ALL_RANKS, BlockIndex, KERNEL_RANKS } from "./block-index.js";
+import { SortedList } from "./sorted-list.js";
 import { addRootAttributes, MEMORY_ROOT, MemoryBlockDevice, memoryBus, NODE_ROOT, NodeDevice, nodeBus, parseOnlineType } from "./memory-sysfs.js";
 import { alignToBlocks, type AlignedRange, blockIdOf, checkBlockAligned, defaultMemoryBlockSize, formatRange, isValidBlockSize } from "./ranges.js";
 import {
@@ -66,6 +60,8 @@ import {
   type OnlineType,
   type MemoryHotplugOptions,
   PAGE_SIZE,
+  PRIVATE_NODE_FEATURES,
+  type PrivateNodeFeature,
   SECTION_SIZE,
   STRUCT_PAGE_SIZE,
   type ZoneName,
@@ -86,6 +82,12 @@ interface NodeState {
   online: boolean;
   readonly hasCpu: boolean;
   device: NodeDevice | undefined;
+  /**
+   * The feature mask the node's memory was added with, when private. Only meaningful while the
+   * node has memory blocks (see {@link MemoryHotplug.privateFeaturesOf}); the next add to an empty
+   * node sets it again.
+   */
+  privateFeatures: ReadonlySet<PrivateNodeFeature> | undefined;
 }
 
 interface Resource {
@@ -106,6 +108,33 @@ interface SavedBlock {
   readonly zone: Block["zone"];
   readonly onlineType: Block["onlineType"];
   readonly usage: Usage;
+}
+
+/**
+ * What an all-or-nothing operation saves for its rollback: each block it is about to change, as it
+ * was before the first change (only the blocks touched, never the whole model).
+ */
+class Journal {
+  private readonly saved = new Map<Block, SavedBlock>();
+
+  /** Call before changing `b`; later calls keep the first state. */
+  touch(b: Block): void {
+    if (!this.saved.has(b)) this.saved.set(b, { state: b.state, zone: b.zone, onlineType: b.onlineType, usage: { ...b.usage } });
+  }
+
+  get(b: Block): SavedBlock | undefined {
+    return this.saved.get(b);
+  }
+
+  entries(): IterableIterator<[Block, SavedBlock]> {
+    return this.saved.entries();
+  }
+}
+
+/** The blocks one offline takes together, and the free pages they still hold per node (not a migration target). */
+interface OfflineScope {
+  readonly ids: ReadonlySet<number>;
+  readonly freeByNode: Map<number, number>;
 }
 
 type StepInit = Omit<HotplugStep, "startMs" | "durationMs" | "ok" | "rollback"> & { readonly rollback?: boolean };
@@ -184,9 +213,10 @@ export class MemoryHotplug implements Disposable {
 
   private ratio: number;
   private readonly subject = new Subject<HotplugEvent>();
-  private readonly blockMap = new Map<number, Block>();
+  private readonly blockMap = new BlockIndex();
   private readonly nodeMap = new Map<number, NodeState>();
-  private resources: Resource[] = [];
+  /** By start; they never overlap, so their ends are in order too. */
+  private readonly resources = new SortedList<Resource>((r) => r.start);
   private readonly faults: ArmedFault[] = [];
   private readonly core: DriverCore;
   private readonly sysfs: SysfsTree;
@@ -295,6 +325,15 @@ export class MemoryHotplug implements Disposable {
     return n === undefined ? undefined : this.nodeInfo(n);
   }
 
+  /**
+   * The feature mask of `node` when it is a private node (it has memory blocks added private);
+   * undefined for a public node or one without blocks.
+   */
+  privateFeaturesOf(node: number): ReadonlySet<PrivateNodeFeature> | undefined {
+    if (this.blockMap.linkedCount(node) === 0) return undefined;
+    return this.nodeMap.get(node)?.privateFeatures;
+  }
+
   /** Every node that is or was online, by id. */
   nodes(): MemoryNodeInfo[] {
     return [...this.nodeMap.values()].sort((a, b) => a.id - b.id).map((n) => this.nodeInfo(n));
@@ -302,7 +341,7 @@ export class MemoryHotplug implements Disposable {
 
   /** The `System RAM` resources, by address. */
   ranges(): MemoryResource[] {
-    return this.resources.map((r) => ({ ...r }));
+    return [...this.resources.values()].map((r) => ({ ...r }));
   }
 
   totals(): MemoryTotals {
@@ -476,14 +515,14 @@ export class MemoryHotplug implements Disposable {
       const found = this.lookup(range, "remove");
       if (found instanceof DcdError) return found;
       blocks = found;
-      const saved = this.save();
+      const journal = new Journal();
       const offlined = blocks.filter((b) => b.state !== "offline");
-      const offlineError = this.offlineBlocks(tx, blocks);
+      const offlineError = this.offlineBlocks(tx, blocks, journal);
       if (offlineError !== undefined) return offlineError;
       const removeError = this.beginRemove(tx, blocks);
       if (removeError !== undefined) {
-        for (const b of [...offlined].reverse()) this.recordReonline(tx, b, saved.get(b));
-        this.restore(saved);
+        for (const b of [...offlined].reverse()) this.recordReonline(tx, b, journal.get(b));
+        this.restore(journal);
       }
       return removeError;
     });
@@ -560,10 +599,10 @@ export class MemoryHotplug implements Disposable {
     const segments: ZoneSegment[] = [];
     for (const r of boot) {
       segments.push(...bootSegmentsOf(cursor, cursor + r.size, r.node));
-      if (!this.nodeMap.has(r.node)) this.nodeMap.set(r.node, { id: r.node, online: true, hasCpu: true, device: undefined });
+      if (!this.nodeMap.has(r.node)) this.nodeMap.set(r.node, { id: r.node, online: true, hasCpu: true, device: undefined, privateFeatures: undefined });
       cursor += r.size;
     }
-    if (cursor > 0) this.resources.push({ start: 0, size: cursor, name: "System RAM", driverManaged: false, boot: true });
+    if (cursor > 0) this.resources.insert({ start: 0, size: cursor, name: "System RAM", driverManaged: false, boot: true });
     const bs = this.blockSize;
     for (let id = 0; id * bs < cursor; id++) {
       const start = id * bs;
@@ -594,7 +633,7 @@ export class MemoryHotplug implements Disposable {
         device: undefined,
       };
       block.usage = freshUsage(block);
-      this.blockMap.set(id, block);
+      this.blockMap.insert(block);
     }
   }
 
@@ -642,7 +681,12 @@ export class MemoryHotplug implements Disposable {
         tx.step({ action: "check-range", error: checked }, 0);
         return checked;
       }
-      const overlap = this.resources.find((r) => r.start < range.start + range.size && range.start < r.start + r.size);
+      const kind = this.checkNodeKind(request);
+      if (kind !== undefined) {
+        tx.step({ action: "check-range", node: request.node, error: kind }, 0);
+        return kind;
+      }
+      const overlap = this.overlappingResource(range);
       if (overlap !== undefined) {
         const err = errno("EEXIST", `System RAM resource ${formatRange(range)} cannot be added: it overlaps ${overlap.name} ${formatRange(overlap)}`);
         tx.step({ action: "reserve-resource", error: err }, 0);
@@ -654,10 +698,12 @@ export class MemoryHotplug implements Disposable {
       let node = this.nodeMap.get(request.node);
       const nodeOnlined = node?.online !== true;
       if (node === undefined) {
-        node = { id: request.node, online: true, hasCpu: false, device: undefined };
+        node = { id: request.node, online: true, hasCpu: false, device: undefined, privateFeatures: undefined };
         this.nodeMap.set(node.id, node);
       }
       node.online = true;
+      // An empty node takes the kind of its first range (a node with blocks was checked to match).
+      if (this.blockMap.linkedCount(node.id) === 0) node.privateFeatures = request.privateFeatures === undefined ? undefined : new Set(request.privateFeatures);
       if (nodeOnlined) tx.step({ action: "online-node", node: node.id }, 0);
       const ids = this.blocksOf(range);
       const selfMemmap = (request.memmapOnMemory ?? false) && this.memmapOnMemory;
@@ -666,7 +712,7 @@ export class MemoryHotplug implements Disposable {
       const undo = (err: DcdError): DcdError => {
         for (const b of [...created].reverse()) {
           this.freeMemmap(b);
-          this.blockMap.delete(b.id);
+          this.blockMap.delete(b);
           tx.step({ action: "remove-block", block: b.id, node: b.node, rollback: true }, 0);
           tx.events.push({ type: "block-removed", block: b.id, node: b.node, atMs: tx.now, rollback: true });
         }
@@ -710,7 +756,7 @@ export class MemoryHotplug implements Disposable {
           tx.step({ action: "add-block", block: id, node: request.node, error: err }, 0);
           return undo(err);
         }
-        this.blockMap.set(id, block);
+        this.blockMap.insert(block);
         created.push(block);
         tx.step({ action: "add-block", block: id, node: request.node }, this.perGiB(this.costs.addMsPerGiB));
         tx.events.push({ type: "block-added", block: id, node: request.node, atMs: tx.now, rollback: false });
@@ -741,6 +787,29 @@ export class MemoryHotplug implements Disposable {
     }
     if (request.onlineType !== undefined && !(ONLINE_TYPES as readonly string[]).includes(request.onlineType)) {
       return errno("EINVAL", `${this.name}: '${request.onlineType}' is not an online type`);
+    }
+    const features = request.privateFeatures;
+    if (features !== undefined) {
+      const unknown = features.find((f) => !(PRIVATE_NODE_FEATURES as readonly string[]).includes(f));
+      if (unknown !== undefined) return errno("EINVAL", `${this.name}: '${unknown}' is not a private node feature (${PRIVATE_NODE_FEATURES.join(", ")})`);
+      if (features.includes("DEMOTION") && !features.includes("RECLAIM")) return errno("EINVAL", `${this.name}: private node feature DEMOTION requires RECLAIM`);
+    }
+    return undefined;
+  }
+
+  /**
+   * A node holds public or private memory, and a private node one feature mask, for as long as it
+   * has memory blocks (the node belongs to the driver that made it private): EBUSY otherwise.
+   */
+  private checkNodeKind(request: AddMemoryRequest): DcdError | undefined {
+    if (this.blockMap.linkedCount(request.node) === 0) return undefined;
+    const current = this.privateFeaturesOf(request.node);
+    const wanted = request.privateFeatures;
+    const node = `node${request.node}`;
+    if (current === undefined && wanted !== undefined) return errno("EBUSY", `${this.name}: ${node} has public memory; private memory cannot be added to it`);
+    if (current !== undefined && wanted === undefined) return errno("EBUSY", `${this.name}: ${node} is a private node; public memory cannot be added to it`);
+    if (current !== undefined && wanted !== undefined && formatFeatures(current) !== formatFeatures(wanted)) {
+      return errno("EBUSY", `${this.name}: ${node} is a private node with features {${formatFeatures(current)}} while it has memory; a range with {${formatFeatures(wanted)}} is refused`);
     }
     return undefined;
   }
@@ -786,7 +855,7 @@ export class MemoryHotplug implements Disposable {
       b.phase = "removing";
       await this.unregisterBlock(b);
       this.freeMemmap(b);
-      this.blockMap.delete(b.id);
+      this.blockMap.delete(b);
       tx.step({ action: "remove-block", block: b.id, node: b.node, rollback: true }, 0);
       tx.events.push({ type: "block-removed", block: b.id, node: b.node, atMs: tx.now, rollback: true });
     }
@@ -829,7 +898,7 @@ export class MemoryHotplug implements Disposable {
     this.chargeClock(tx);
     for (const b of blocks) await this.unregisterBlock(b);
     tx.resync(this.clock.now());
-    for (const b of blocks) this.blockMap.delete(b.id);
+    for (const b of blocks) this.blockMap.delete(b);
     const first = blocks[0];
     const last = blocks.at(-1);
     if (first !== undefined && last !== undefined) {
@@ -858,7 +927,7 @@ export class MemoryHotplug implements Disposable {
   private maybeOfflineNode(tx: Transaction, id: number, rollback: boolean): NodeState | undefined {
     const node = this.nodeMap.get(id);
     if (node === undefined || node.hasCpu || !node.online) return undefined;
-    for (const b of this.blockMap.values()) if (b.nodes.includes(id)) return undefined;
+    if (this.blockMap.linkedCount(id) > 0) return undefined;
     node.online = false;
     tx.step({ action: "offline-node", node: id, rollback }, 0);
     return node;
@@ -881,13 +950,14 @@ export class MemoryHotplug implements Disposable {
   // ---- online / offline ----------------------------------------------------------------------
 
   private onlineBlocks(tx: Transaction, blocks: readonly Block[], type: Exclude<OnlineType, "offline">): DcdError | undefined {
-    const saved = this.save();
+    const journal = new Journal();
     const done: Block[] = [];
     for (const b of blocks) {
       if (b.state !== "offline") {
         tx.step({ action: "online-block", block: b.id, node: b.node, skipped: true }, 0);
         continue;
       }
+      journal.touch(b);
       const error = this.onlineBlock(tx, b, type, false);
       if (error !== undefined) {
         for (const d of [...done].reverse()) {
@@ -895,7 +965,7 @@ export class MemoryHotplug implements Disposable {
           tx.events.push({ type: "block-offlined", block: d.id, node: d.node, migratedPages: 0, atMs: tx.now, rollback: true });
           this.queueUevent(tx, d, "offline");
         }
-        this.restore(saved);
+        this.restore(journal);
         return error;
       }
       done.push(b);
@@ -913,29 +983,32 @@ export class MemoryHotplug implements Disposable {
       tx.events.push({ type: "online-failed", block: b.id, node: b.node, error, atMs: tx.now });
       return error;
     }
-    b.state = "online";
-    b.zone = zone;
-    b.onlineType = type;
-    b.usage = freshUsage(b);
+    this.blockMap.update(b, () => {
+      b.state = "online";
+      b.zone = zone;
+      b.onlineType = type;
+      b.usage = freshUsage(b);
+    });
     tx.step({ action: "online-block", block: b.id, node: b.node, zone, rollback }, this.perGiB(this.costs.onlineMsPerGiB));
     tx.events.push({ type: "block-onlined", block: b.id, node: b.node, zone, onlineType: type, atMs: tx.now, rollback });
     this.queueUevent(tx, b, "online");
     return undefined;
   }
 
-  private offlineBlocks(tx: Transaction, blocks: readonly Block[]): DcdError | undefined {
-    const saved = this.save();
-    const range = new Set(blocks.map((b) => b.id));
+  /** `journal`: where to save what changes, when the caller may roll back further (its own by default). */
+  private offlineBlocks(tx: Transaction, blocks: readonly Block[], journal = new Journal()): DcdError | undefined {
+    const range: OfflineScope = { ids: new Set(blocks.map((b) => b.id)), freeByNode: new Map() };
+    for (const b of blocks) if (b.state !== "offline") range.freeByNode.set(b.node, (range.freeByNode.get(b.node) ?? 0) + b.usage.free);
     const done: Block[] = [];
     for (const b of blocks) {
       if (b.state === "offline") {
         tx.step({ action: "offline-block", block: b.id, node: b.node, skipped: true }, 0);
         continue;
       }
-      const error = this.offlineBlock(tx, b, range);
+      const error = this.offlineBlock(tx, b, range, journal);
       if (error !== undefined) {
-        for (const d of [...done].reverse()) this.recordReonline(tx, d, saved.get(d));
-        this.restore(saved);
+        for (const d of [...done].reverse()) this.recordReonline(tx, d, journal.get(d));
+        this.restore(journal);
         return error;
       }
       done.push(b);
@@ -954,7 +1027,7 @@ export class MemoryHotplug implements Disposable {
   }
 
   /** `memory_block_offline` → `offline_pages`. */
-  private offlineBlock(tx: Transaction, b: Block, range: ReadonlySet<number>): DcdError | undefined {
+  private offlineBlock(tx: Transaction, b: Block, range: OfflineScope, journal: Journal): DcdError | undefined {
     const fail = (code: ErrnoCode, reason: OfflineFailureReason, why: string, durationMs: number): DcdError => {
       const error = errno(code, `${this.name}: memory offlining ${formatRange(this.rangeOf(b))} (memory${b.id}) failed due to ${reason}: ${why}`, {
         detail: { block: b.id, reason },
@@ -973,24 +1046,34 @@ export class MemoryHotplug implements Disposable {
     }
     const timeout = this.costs.offlineTimeoutMs;
     if (u.pinned > 0) return fail("EBUSY", "timeout", `${u.pinned} pinned pages cannot be migrated; gave up after ${timeout} ms`, timeout);
-    const targets = this.migrationTargets(b, range);
-    const room = targets.reduce((sum, t) => sum + t.usage.free, 0);
+    // Online blocks outside the range have every free page not in the range (offline ones have none).
+    const nodes = this.migrationNodes(b);
+    const room = nodes.reduce((sum, n) => sum + this.blockMap.free(n) - (range.freeByNode.get(n) ?? 0), 0);
     if (room < u.movable) {
       return fail("EBUSY", "timeout", `${u.movable} movable pages to migrate, ${room} free pages outside the range; gave up after ${timeout} ms`, timeout);
     }
     let left = u.movable;
-    for (const t of targets) {
-      if (left === 0) break;
-      const take = Math.min(left, t.usage.free);
-      t.usage.free -= take;
-      t.usage.movable += take;
-      left -= take;
+    if (left > 0) {
+      for (const t of this.migrationTargets(nodes, range.ids)) {
+        const take = Math.min(left, t.usage.free);
+        journal.touch(t);
+        this.blockMap.updateUsage(t, () => {
+          t.usage.free -= take;
+          t.usage.movable += take;
+        });
+        left -= take;
+        if (left === 0) break;
+      }
     }
     const migrated = u.movable;
-    b.state = "offline";
-    b.zone = undefined;
-    b.onlineType = undefined;
-    b.usage = emptyUsage();
+    journal.touch(b);
+    range.freeByNode.set(b.node, (range.freeByNode.get(b.node) ?? 0) - u.free);
+    this.blockMap.update(b, () => {
+      b.state = "offline";
+      b.zone = undefined;
+      b.onlineType = undefined;
+      b.usage = emptyUsage();
+    });
     const migrateMs = (migrated * PAGE_SIZE) / ((this.costs.migrateGiBPerSec * GiB) / 1000);
     tx.step({ action: "offline-block", block: b.id, node: b.node, migratedPages: migrated }, this.costs.offlineMsPerBlock + migrateMs);
     tx.events.push({ type: "block-offlined", block: b.id, node: b.node, migratedPages: migrated, atMs: tx.now, rollback: false });
@@ -1003,10 +1086,22 @@ export class MemoryHotplug implements Disposable {
    * nodes first (the source node is cleared from the target mask), then the source node; in a
    * node, highest zone first (the zonelist order), then by address.
    */
-  private migrationTargets(source: Block, range: ReadonlySet<number>): Block[] {
-    return this.sortedBlocks()
-      .filter((t) => t !== source && !range.has(t.id) && t.state !== "offline" && t.phase !== "removing" && t.usage.free > 0)
-      .sort((a, b) => Number(a.node === source.node) - Number(b.node === source.node) || a.node - b.node || zoneRank(a) - zoneRank(b) || a.id - b.id);
+  private *migrationTargets(nodes: readonly number[], range: ReadonlySet<number>): Generator<Block> {
+    // Online blocks are never `removing`: remove takes offline blocks only.
+    for (const t of this.blockMap.withFreePages(nodes, ALL_RANKS)) if (!range.has(t.id)) yield t;
+  }
+
+  /**
+   * The nodes pages of `source` may migrate to, in order: the other public nodes, then its own.
+   * Private nodes are absent from the fallback zonelists, so nothing from elsewhere lands there.
+   */
+  private migrationNodes(source: Block): number[] {
+    return [...this.publicNodes().filter((n) => n !== source.node), source.node];
+  }
+
+  /** Nodes that have or had blocks and are not private now, ascending. */
+  private publicNodes(): number[] {
+    return this.blockMap.nodeIds().filter((n) => this.privateFeaturesOf(n) === undefined);
   }
 
   // ---- zones ---------------------------------------------------------------------------------
@@ -1032,16 +1127,7 @@ export class MemoryHotplug implements Disposable {
 
   /** `zone_intersects` against the zone's span on the block's node (spans cover online blocks only). */
   private spanIntersects(b: Block, zone: ZoneName): boolean {
-    let lo = Infinity;
-    let hi = -Infinity;
-    for (const other of this.blockMap.values()) {
-      for (const s of zoneSegmentsOf(other)) {
-        if (s.node !== b.node || s.zone !== zone) continue;
-        lo = Math.min(lo, s.start);
-        hi = Math.max(hi, s.end);
-      }
-    }
-    return lo < b.end && b.start < hi;
+    return this.blockMap.spanIntersects(b.node, zone, b.start, b.end);
   }
 
   /** `auto_movable_zone_for_pfn` (no memory groups: each block is its own unit). */
@@ -1054,13 +1140,7 @@ export class MemoryHotplug implements Disposable {
 
   /** `auto_movable_can_online_movable`: MOVABLE + nr ≤ ratio% × KERNEL_EARLY (boot memory in kernel zones). */
   private canOnlineMovable(node: number | undefined, pages: number): boolean {
-    let kernelEarly = 0;
-    let movable = 0;
-    for (const o of this.blockMap.values()) {
-      if (o.state === "offline" || (node !== undefined && o.node !== node)) continue;
-      if (o.zone === "Movable") movable += o.present;
-      else if (o.boot) kernelEarly += o.present;
-    }
+    const { movable, kernelEarly } = this.blockMap.counters(node);
     return movable + pages <= Math.floor((this.ratio * kernelEarly) / 100);
   }
 
@@ -1077,19 +1157,22 @@ export class MemoryHotplug implements Disposable {
    * Undefined (nothing taken) when they lack room.
    */
   private allocateMemmap(node: number, pages: number): MemmapPiece[] | undefined {
-    const hosts = this.sortedBlocks()
-      .filter((b) => b.state === "online" && b.phase !== "removing" && isKernelZone(b.zone) && b.usage.free > 0)
-      .sort((a, b) => Number(a.node !== node) - Number(b.node !== node) || a.node - b.node || zoneRank(a) - zoneRank(b) || a.id - b.id);
-    if (hosts.reduce((sum, h) => sum + h.usage.free, 0) < pages) return undefined;
+    // Kernel data never goes to a private node (its own memmap included: it is not in the zonelists).
+    const publicNodes = this.publicNodes();
+    const nodes = publicNodes.includes(node) ? [node, ...publicNodes.filter((n) => n !== node)] : publicNodes;
+    if (nodes.reduce((sum, n) => sum + this.blockMap.free(n, KERNEL_RANKS), 0) < pages) return undefined;
     const pieces: MemmapPiece[] = [];
     let left = pages;
-    for (const h of hosts) {
-      if (left === 0) break;
+    if (left === 0) return pieces;
+    for (const h of this.blockMap.withFreePages(nodes, KERNEL_RANKS)) {
       const take = Math.min(left, h.usage.free);
-      h.usage.free -= take;
-      h.usage.memmapHosted += take;
+      this.blockMap.updateUsage(h, () => {
+        h.usage.free -= take;
+        h.usage.memmapHosted += take;
+      });
       left -= take;
       pieces.push({ block: h.id, pages: take });
+      if (left === 0) break;
     }
     return pieces;
   }
@@ -1098,33 +1181,40 @@ export class MemoryHotplug implements Disposable {
     for (const piece of b.memmapHome) {
       const host = this.blockMap.get(piece.block);
       if (host === undefined) continue;
-      host.usage.memmapHosted -= piece.pages;
-      host.usage.free += piece.pages;
+      this.blockMap.updateUsage(host, () => {
+        host.usage.memmapHosted -= piece.pages;
+        host.usage.free += piece.pages;
+      });
     }
     b.memmapHome = [];
   }
 
   // ---- resources -----------------------------------------------------------------------------
 
+  /** The first resource (by address) that overlaps `range`. */
+  private overlappingResource(range: MemoryRange): Resource | undefined {
+    const r = this.resources.find((x) => x.start + x.size > range.start);
+    return r !== undefined && r.start < range.start + range.size ? r : undefined;
+  }
+
   private insertResource(r: Resource): void {
-    this.resources.push(r);
-    this.resources.sort((a, b) => a.start - b.start);
+    this.resources.insert(r);
   }
 
   /** `release_mem_region_adjustable`: drop `range` from the resources it falls in, splitting them. */
   private releaseResource(range: MemoryRange): void {
     const end = range.start + range.size;
-    const next: Resource[] = [];
-    for (const r of this.resources) {
-      const rEnd = r.start + r.size;
-      if (r.boot || rEnd <= range.start || r.start >= end) {
-        next.push(r);
-        continue;
-      }
-      if (r.start < range.start) next.push({ ...r, size: range.start - r.start });
-      if (rEnd > end) next.push({ ...r, start: end, size: rEnd - end });
+    const hit: Resource[] = [];
+    for (const r of this.resources.from((x) => x.start + x.size > range.start)) {
+      if (r.start >= end) break;
+      if (!r.boot) hit.push(r);
     }
-    this.resources = next.sort((a, b) => a.start - b.start);
+    for (const r of hit) {
+      const rEnd = r.start + r.size;
+      this.resources.remove(r);
+      if (r.start < range.start) this.resources.insert({ ...r, size: range.start - r.start });
+      if (rEnd > end) this.resources.insert({ ...r, start: end, size: rEnd - end });
+    }
   }
 
   // ---- helpers -------------------------------------------------------------------------------
@@ -1202,18 +1292,14 @@ export class MemoryHotplug implements Disposable {
     return armed.fault;
   }
 
-  private save(): Map<Block, SavedBlock> {
-    const saved = new Map<Block, SavedBlock>();
-    for (const b of this.blockMap.values()) saved.set(b, { state: b.state, zone: b.zone, onlineType: b.onlineType, usage: { ...b.usage } });
-    return saved;
-  }
-
-  private restore(saved: ReadonlyMap<Block, SavedBlock>): void {
-    for (const [b, s] of saved) {
-      b.state = s.state;
-      b.zone = s.zone;
-      b.onlineType = s.onlineType;
-      b.usage = { ...s.usage };
+  private restore(journal: Journal): void {
+    for (const [b, s] of journal.entries()) {
+      this.blockMap.update(b, () => {
+        b.state = s.state;
+        b.zone = s.zone;
+        b.onlineType = s.onlineType;
+        b.usage = { ...s.usage };
+      });
     }
   }
 
@@ -1226,26 +1312,26 @@ export class MemoryHotplug implements Disposable {
   }
 
   private sortedBlocks(): Block[] {
-    return [...this.blockMap.values()].sort((a, b) => a.id - b.id);
+    return this.blockMap.sorted();
   }
 
   private nodeInfo(n: NodeState): MemoryNodeInfo {
-    let present = 0;
-    let managed = 0;
-    let free = 0;
-    let kernel = 0;
-    let movable = 0;
-    const blocks: number[] = [];
-    for (const b of this.sortedBlocks()) {
-      if (b.nodes.includes(n.id)) blocks.push(b.id);
-      if (b.node !== n.id || b.state === "offline") continue;
-      present += b.present;
-      managed += b.present - b.memmapSelf;
-      free += b.usage.free;
-      if (b.zone === "Movable") movable += b.present;
-      else kernel += b.present;
-    }
-    return { id: n.id, online: n.online, hasCpu: n.hasCpu, blocks, presentPages: present, managedPages: managed, freePages: free, kernelPages: kernel, movablePages: movable };
+    const c = this.blockMap.counters(n.id);
+    const blocks = [...this.blockMap.linked(n.id)].map((b) => b.id).sort((a, b) => a - b);
+    const features = this.privateFeaturesOf(n.id);
+    return {
+      id: n.id,
+      online: n.online,
+      hasCpu: n.hasCpu,
+      private: features !== undefined,
+      privateFeatures: features === undefined ? [] : PRIVATE_NODE_FEATURES.filter((f) => features.has(f)),
+      blocks,
+      presentPages: c.present,
+      managedPages: c.managed,
+      freePages: this.blockMap.free(n.id),
+      kernelPages: c.kernel,
+      movablePages: c.movable,
+    };
   }
 
   private workloadTarget(): WorkloadTarget {
@@ -1259,24 +1345,30 @@ export class MemoryHotplug implements Disposable {
       },
       workloadBlocksOn: (node) => {
         if (this.busy) throw errno("EBUSY", `${this.name}: a memory hotplug operation is in progress`);
-        return this.sortedBlocks().filter((b) => b.node === node && b.state === "online" && b.phase === "live");
+        return [...this.blockMap.linked(node)].filter((b) => b.node === node && b.state === "online" && b.phase === "live").sort((a, b) => a.id - b.id);
       },
+      updateUsage: (b, change) => {
+        this.blockMap.updateUsage(b, change);
+      },
+      workloadNodes: () =>
+        [...this.nodeMap.keys()]
+          .filter((id) => this.blockMap.counters(id).present > 0)
+          .sort((a, b) => a - b)
+          .map((id) => {
+            const features = this.privateFeaturesOf(id);
+            return { id, private: features !== undefined, userNuma: features?.has("USER_NUMA") ?? false };
+          }),
+      possibleNodes: this.possibleNodes,
+      localNode: this.firstBootNode,
     };
   }
 }
 
-/** Zonelist order inside a node: ZONE_MOVABLE, Normal, DMA32, then DMA (and blocks spanning zones). */
-function zoneRank(b: Block): number {
-  switch (b.zone) {
-    case "Movable":
-      return 0;
-    case "Normal":
-      return 1;
-    case "DMA32":
-      return 2;
-    default:
-      return 3;
-  }
+
+/** A feature mask in the canonical order, for messages and comparisons. */
+function formatFeatures(features: Iterable<PrivateNodeFeature>): string {
+  const set = new Set(features);
+  return PRIVATE_NODE_FEATURES.filter((f) => set.has(f)).join(",");
 }
 
 function throwIfFailed(result: HotplugResult): void {

@@ -222,7 +222,7 @@ describe("probe", () => {
 describe("/sys/devices/system/node", () => {
   it("lists possible, online, has_cpu, has_memory and has_normal_memory as node lists", async () => {
     const { host } = await setup(H1);
-    expect(host.sysfs.list(NODE)).toEqual(["has_cpu", "has_memory", "has_normal_memory", "node0", "node1", "online", "possible"]);
+    expect(host.sysfs.list(NODE)).toEqual(["has_cpu", "has_memory", "has_normal_memory", "has_public_memory", "has_user_memory", "node0", "node1", "online", "possible"]);
     expect(host.sysfs.read(`${NODE}/possible`)).toBe("0-7\n");
     expect(host.sysfs.read(`${NODE}/online`)).toBe("0-1\n");
     expect(host.sysfs.read(`${NODE}/has_cpu`)).toBe("0-1\n");

@@ -5,7 +5,7 @@
  *   `state`, `online`, `valid_zones`, `removable`, `phys_device`, and a `nodeX` link;
  * - bus `node`, devices `/sys/devices/system/node/nodeN` with `meminfo` and `memoryN` links;
  * - the subsystem roots: `memory/{block_size_bytes,auto_online_blocks,probe}` and
- *   `node/{possible,online,has_normal_memory,has_memory,has_cpu}`;
+ *   `node/{possible,online,has_normal_memory,has_memory,has_public_memory,has_user_memory,has_cpu}`;
  * - `/sys/module/memory_hotplug/parameters/*`.
  *
  * Every show and store goes to the host's {@link MemoryHotplug}, which holds the state; the bus
@@ -157,6 +157,10 @@ export function addRootAttributes(sysfs: SysfsTree, mm: MemoryHotplug, probe: bo
   add(`${NODE_ROOT}/online`, { show: nodeList((n) => n.online) });
   add(`${NODE_ROOT}/has_normal_memory`, { show: nodeList((n) => n.kernelPages > 0) });
   add(`${NODE_ROOT}/has_memory`, { show: nodeList((n) => n.presentPages > 0) });
+  // Private Memory NUMA Nodes v5: a private node is N_MEMORY but neither N_MEMORY_PUBLIC nor,
+  // unless its mask has USER_NUMA, a node user space may name in a memory policy.
+  add(`${NODE_ROOT}/has_public_memory`, { show: nodeList((n) => n.presentPages > 0 && !n.private) });
+  add(`${NODE_ROOT}/has_user_memory`, { show: nodeList((n) => n.presentPages > 0 && (!n.private || n.privateFeatures.includes("USER_NUMA"))) });
   add(`${NODE_ROOT}/has_cpu`, { show: nodeList((n) => n.hasCpu) });
 
   const yn = (v: boolean) => (v ? "Y" : "N");

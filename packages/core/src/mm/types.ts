@@ -103,9 +103,25 @@ export interface MemoryResource {
   readonly boot: boolean;
 }
 
+/**
+ * Services a private node opts into (Gregory Price's "Private Memory NUMA Nodes" v5): a private node
+ * is `N_MEMORY` but not `N_MEMORY_PUBLIC`, absent from the fallback zonelists, and gets only what its
+ * feature mask names. `USER_NUMA`: mbind/set_mempolicy/move_pages may target it (only `MPOL_BIND`);
+ * `DEMOTION` requires `RECLAIM`.
+ */
+export const PRIVATE_NODE_FEATURES = ["RECLAIM", "USER_NUMA", "DEMOTION", "NUMA_BALANCING", "LTPIN", "DAMON", "KSM", "COLLAPSE"] as const;
+export type PrivateNodeFeature = (typeof PRIVATE_NODE_FEATURES)[number];
+
 /** One NUMA node. */
 export interface MemoryNodeInfo {
   readonly id: number;
+  /**
+   * The node's memory was added private (`N_MEMORY` but not `N_MEMORY_PUBLIC`): ordinary
+   * allocations never land there. Set by the first private range, cleared with its last block.
+   */
+  readonly private: boolean;
+  /** The feature mask of a private node (fixed while it has memory blocks); empty otherwise. */
+  readonly privateFeatures: readonly PrivateNodeFeature[];
   /** `node_online()`: it has (or had since boot) CPUs or memory blocks; `nodeN` exists in sysfs. */
   readonly online: boolean;
   /** Boot nodes have CPUs and are never taken offline. */
@@ -231,6 +247,25 @@ export interface AddMemoryRequest {
   readonly onlineType?: OnlineType;
   /** `MHP_MEMMAP_ON_MEMORY`: honoured only when the `memmapOnMemory` module parameter is on. */
   readonly memmapOnMemory?: boolean;
+  /**
+   * Add the range to a private node with this feature mask (v5's `features` argument; an empty
+   * mask is a private node with no services). Omitted: ordinary (public) memory. A node holds
+   * either kind, and a private node one mask, while it has memory blocks: anything else is EBUSY.
+   */
+  readonly privateFeatures?: readonly PrivateNodeFeature[];
+}
+
+/**
+ * `MPOL_*` modes of the workload's memory policies. `default`: local node first, then the other
+ * public nodes; `preferred`: the first node given, then as `default`; `bind`: only the nodes given.
+ */
+export const MEMPOLICY_MODES = ["default", "preferred", "bind"] as const;
+export type MempolicyMode = (typeof MEMPOLICY_MODES)[number];
+
+/** A memory policy as `mbind` installed it: the node mask after private nodes were trimmed. */
+export interface Mempolicy {
+  readonly mode: MempolicyMode;
+  readonly nodes: readonly number[];
 }
 
 /** Operations of the driver API. */

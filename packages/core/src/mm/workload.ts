@@ -1,13 +1,15 @@
 /**
  * A workload that uses pages in memory blocks, so that tests and benchmarks can make memory "in
  * use": movable pages (user memory, page cache) that an offline migrates, unmovable kernel pages
- * that make isolation fail, and pinned pages that migration cannot move.
+ * that make isolation fail, and pinned pages that migration cannot move. Pages go to a named block
+ * or node, or (as a process would get them) by memory policy, which keeps private nodes out unless
+ * the policy may name them.
  *
  * Pages are counted, not addressed. Bad input throws a {@link DcdError} and changes nothing.
  */
 import { errno } from "../errors.js";
 import { type Block, blockInfo } from "./block.js";
-import { type PageKind, type PageUsage } from "./types.js";
+import { MEMPOLICY_MODES, type Mempolicy, type MempolicyMode, type PageKind, type PageUsage } from "./types.js";
 
 /** @internal What the workload needs from the model. */
 export interface WorkloadTarget {
@@ -16,6 +18,23 @@ export interface WorkloadTarget {
   workloadBlock(id: number): Block;
   /** Online, live blocks whose node is `node`, by id. */
   workloadBlocksOn(node: number): Block[];
+  /** Change a block's page counts (`change` mutates `block.usage`), keeping the model's counters right. */
+  updateUsage(block: Block, change: () => void): void;
+  /** Nodes with online memory (`N_MEMORY`), ascending. */
+  workloadNodes(): readonly WorkloadNode[];
+  /** `node_possible_map` is 0 .. possibleNodes-1. */
+  readonly possibleNodes: number;
+  /** The node an unbound process runs on. */
+  readonly localNode: number;
+}
+
+/** @internal A node as memory policies see it. */
+export interface WorkloadNode {
+  readonly id: number;
+  /** Not `N_MEMORY_PUBLIC`: absent from the fallback zonelists. */
+  readonly private: boolean;
+  /** A private node with `USER_NUMA`: `MPOL_BIND` may name it. */
+  readonly userNuma: boolean;
 }
 
 /** Where {@link MemoryWorkload.allocateOnNode} put pages. */
@@ -35,8 +54,10 @@ export class MemoryWorkload {
     if (b.usage.free < pages) {
       throw errno("ENOMEM", `${this.label(b)}: cannot allocate ${pages} ${kind} pages, ${b.usage.free} free`, { detail: { block, pages, kind } });
     }
-    b.usage.free -= pages;
-    b.usage[kind] += pages;
+    this.target.updateUsage(b, () => {
+      b.usage.free -= pages;
+      b.usage[kind] += pages;
+    });
   }
 
   /** Give back `pages` pages of `kind`. EINVAL when the block holds fewer. */
@@ -45,8 +66,10 @@ export class MemoryWorkload {
     if (b.usage[kind] < pages) {
       throw errno("EINVAL", `${this.label(b)}: cannot free ${pages} ${kind} pages, it holds ${b.usage[kind]}`, { detail: { block, pages, kind } });
     }
-    b.usage[kind] -= pages;
-    b.usage.free += pages;
+    this.target.updateUsage(b, () => {
+      b.usage[kind] -= pages;
+      b.usage.free += pages;
+    });
   }
 
   /** Pin `pages` movable pages (they stop being migratable). */
@@ -66,22 +89,55 @@ export class MemoryWorkload {
   allocateOnNode(node: number, pages: number, kind: PageKind = "movable"): Placement[] {
     checkCount(pages);
     const blocks = this.target.workloadBlocksOn(node).filter((b) => kind !== "unmovable" || b.zone !== "Movable");
-    const room = blocks.reduce((sum, b) => sum + b.usage.free, 0);
-    if (room < pages) {
-      throw errno("ENOMEM", `${this.target.name}: node ${node} has ${room} free pages usable for ${kind} pages, ${pages} requested`, { detail: { node, pages, kind } });
+    return this.fill(blocks, pages, kind, `node ${node}`, { node, pages, kind });
+  }
+
+  /**
+   * `mbind`/`set_mempolicy`: check a policy and return it as installed. The mask keeps only nodes
+   * with memory; private nodes are trimmed from it, except for `bind` on a node with `USER_NUMA`.
+   * EINVAL: unknown mode, a node that is not possible, `default` with nodes, or a mask left empty.
+   */
+  mbind(mode: MempolicyMode, nodes: readonly number[]): Mempolicy {
+    if (!(MEMPOLICY_MODES as readonly string[]).includes(mode)) throw errno("EINVAL", `mbind: '${mode}' is not a memory policy mode (${MEMPOLICY_MODES.join(", ")})`, { detail: { mode } });
+    const bad = nodes.find((n) => !Number.isSafeInteger(n) || n < 0 || n >= this.target.possibleNodes);
+    if (bad !== undefined) throw errno("EINVAL", `mbind: node ${String(bad)} is not a possible node (0-${this.target.possibleNodes - 1})`, { detail: { node: bad } });
+    if (mode === "default") {
+      if (nodes.length > 0) throw errno("EINVAL", `mbind: MPOL_DEFAULT takes no nodes, got ${nodes.join(",")}`, { detail: { nodes } });
+      return { mode, nodes: [] };
     }
-    const placed: Placement[] = [];
-    let left = pages;
-    for (const b of blocks) {
-      if (left === 0) break;
-      const take = Math.min(left, b.usage.free);
-      if (take === 0) continue;
-      b.usage.free -= take;
-      b.usage[kind] += take;
-      left -= take;
-      placed.push({ block: b.id, pages: take });
+    const known = new Map(this.target.workloadNodes().map((n) => [n.id, n]));
+    const wanted = [...new Set(nodes)].sort((a, b) => a - b);
+    const kept = wanted.filter((id) => {
+      const n = known.get(id);
+      return n !== undefined && (!n.private || (mode === "bind" && n.userNuma));
+    });
+    if (kept.length === 0) {
+      const privateOnes = wanted.filter((id) => known.get(id)?.private === true);
+      const rule = mode === "bind" ? "its feature mask lacks USER_NUMA" : "only MPOL_BIND can target a private node";
+      const why = privateOnes.length > 0 ? `private node ${privateOnes.join(",")} is trimmed (${rule})` : "no node with memory";
+      throw errno("EINVAL", `mbind: nodes {${wanted.join(",")}}: ${why}; nothing is left of the node mask`, { detail: { mode, nodes: wanted } });
     }
-    return placed;
+    return { mode, nodes: kept };
+  }
+
+  /**
+   * A process allocates `pages` under `policy` (default: no policy, the local node then the other
+   * public nodes). Nodes are filled one after the other, blocks by ascending id; private nodes are
+   * used only when the policy names them (`bind` with `USER_NUMA`). All or nothing: ENOMEM when the
+   * allowed nodes lack room; EINVAL for a policy {@link mbind} would refuse.
+   */
+  allocatePages(pages: number, kind: PageKind = "movable", policy: Mempolicy = { mode: "default", nodes: [] }): Placement[] {
+    checkCount(pages);
+    const installed = this.mbind(policy.mode, policy.nodes);
+    const publicNodes = this.target
+      .workloadNodes()
+      .filter((n) => !n.private)
+      .map((n) => n.id);
+    const fallback = [this.target.localNode, ...publicNodes.filter((n) => n !== this.target.localNode)].filter((n) => publicNodes.includes(n));
+    const first = installed.nodes[0];
+    const order = installed.mode === "bind" ? installed.nodes : installed.mode === "preferred" && first !== undefined ? [first, ...fallback.filter((n) => n !== first)] : fallback;
+    const blocks = order.flatMap((n) => this.target.workloadBlocksOn(n)).filter((b) => kind !== "unmovable" || b.zone !== "Movable");
+    return this.fill(blocks, pages, kind, `nodes {${order.join(",")}} (${installed.mode})`, { pages, kind, mode: installed.mode, nodes: order });
   }
 
   /** How the block's pages are used now. */
@@ -89,13 +145,37 @@ export class MemoryWorkload {
     return blockInfo(this.target.workloadBlock(block)).pages;
   }
 
+  /** Take `pages` free pages from `blocks` in order; ENOMEM (nothing taken) when they lack room. */
+  private fill(blocks: readonly Block[], pages: number, kind: PageKind, where: string, detail: Record<string, unknown>): Placement[] {
+    const room = blocks.reduce((sum, b) => sum + b.usage.free, 0);
+    if (room < pages) {
+      throw errno("ENOMEM", `${this.target.name}: ${where} has ${room} free pages usable for ${kind} pages, ${pages} requested`, { detail });
+    }
+    const placed: Placement[] = [];
+    let left = pages;
+    for (const b of blocks) {
+      if (left === 0) break;
+      const take = Math.min(left, b.usage.free);
+      if (take === 0) continue;
+      this.target.updateUsage(b, () => {
+        b.usage.free -= take;
+        b.usage[kind] += take;
+      });
+      left -= take;
+      placed.push({ block: b.id, pages: take });
+    }
+    return placed;
+  }
+
   private convert(block: number, pages: number, from: "movable" | "pinned", to: "movable" | "pinned"): void {
     const b = this.online(block, pages);
     if (b.usage[from] < pages) {
       throw errno("EINVAL", `${this.label(b)}: cannot turn ${pages} ${from} pages ${to}, it holds ${b.usage[from]}`, { detail: { block, pages } });
     }
-    b.usage[from] -= pages;
-    b.usage[to] += pages;
+    this.target.updateUsage(b, () => {
+      b.usage[from] -= pages;
+      b.usage[to] += pages;
+    });
   }
 
   private online(block: number, pages: number): Block {
