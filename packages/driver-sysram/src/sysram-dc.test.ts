@@ -54,7 +54,7 @@ describe("cxl_sysram_region: DC extents hot-plugged directly", () => {
     return { host, region, sysram, events, sub };
   }
 
-  it("create-region --driver cxl_sysram_region binds the region and creates sysram_regionZ with online_type invalid", async () => {
+  it("R68: create-region --driver cxl_sysram_region binds the region and creates sysram_regionZ with online_type invalid", async () => {
     const host = await boot();
     const region = await dcRegion(host);
     expect(region.driver?.name).toBe("cxl_sysram_region");
