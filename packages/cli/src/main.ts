@@ -15,6 +15,7 @@ import { DcdError } from "@dcd/core";
 import { type CommandContext, type Io, type System } from "./commands/context.js";
 import { registerCxlCommands } from "./commands/cxl/index.js";
 import { registerDaxctlCommands } from "./commands/daxctl/index.js";
+import { registerDmesgCommand } from "./commands/dmesg/dmesg.js";
 import { registerFmCommands } from "./commands/fm/fm.js";
 import { registerQmpCommand } from "./commands/qmp/qmp.js";
 import { registerSysfsCommands } from "./commands/sysfs/sysfs.js";
@@ -142,6 +143,7 @@ export async function main(args: readonly string[], io: Io = stdio, context: Mai
   registerFmCommands(program, ctx);
   registerCxlCommands(program, ctx);
   registerDaxctlCommands(program, ctx);
+  registerDmesgCommand(program, ctx);
 
   try {
     await program.parseAsync(args, { from: "user" });

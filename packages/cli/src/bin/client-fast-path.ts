@@ -7,7 +7,7 @@
  */
 
 /** Top-level commands that always run on the server when no --preset/--topology is given. */
-const REMOTE = new Set(["cxl", "daxctl", "sysfs", "qmp", "fm"]);
+const REMOTE = new Set(["cxl", "daxctl", "sysfs", "qmp", "fm", "dmesg"]);
 
 /** Global options of `dcd` that may come before the command, and the request fields they set. */
 export interface FastPathRequest {

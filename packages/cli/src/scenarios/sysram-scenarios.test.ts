@@ -1,19 +1,22 @@
 /**
  * consumers.md §7, sysram scenarios SYS-01 .. SYS-15, driven the way a user drives a host: `dcd`
- * commands (`cxl`, `daxctl`, `fm`, `sysfs`) run by `main()` against a System built from
- * `sysram-host.yaml` (what `dcd --topology sysram-host.yaml ...` builds). State is read back through
- * `sysfs cat|ls`, `fm extents` and `cxl list -N`.
+ * commands (`cxl`, `daxctl`, `fm`, `sysfs`, `dmesg`) run by `main()` against a System built from a
+ * topology file (what `dcd --topology FILE ...` builds). State is read back through `sysfs cat|ls`,
+ * `fm extents`, `cxl list -N` and the kernel log (`dmesg`).
  *
- * The fixture is H1 scaled to the CLI System: 16 GiB of boot RAM, hence 128 MiB memory blocks (the
- * topology schema has no block size), and the region's node is node 1, not node 2. The CXL window
- * starts at 64 GiB, so region offset X is memory(512 + X / 128 MiB).
+ * Most scenarios run on `sysram-host.yaml`: H1 scaled down to 16 GiB of boot RAM, hence 128 MiB
+ * memory blocks, and the region's node is node 1, not node 2. Its CXL window starts at 64 GiB, so
+ * region offset X is memory(512 + X / 128 MiB). SYS-02 also runs on `h1-host.yaml`, H1 itself
+ * (256 GiB of boot RAM, 2 GiB blocks, region0 at 256 GiB on node 2), where its block numbers and
+ * its "truncated by 2.00 GiB" hold as written. SYS-12 runs on `vm1-memmap-host.yaml` (VM1 booted
+ * with memory_hotplug.memmap_on_memory=1), SYS-13 on `no-node-host.yaml` (a window without a node).
  *
- * Not here, because no `dcd` command can set them up: SYS-09 (no way to signal an offline), SYS-12
- * (memmap_on_memory is off and read-only in CLI Systems), SYS-13 (no window without a node). In
+ * Not here, because no `dcd` command can set it up: SYS-09 (no way to signal an offline). In
  * part: SYS-03 (a chain reaches the host within one `fm add`, so "nothing before the last record"
  * cannot be looked at; atomicity is shown with a set that fails as a whole instead), SYS-06 (the
  * unmovable pages are another group's memmap, the only kernel allocation a command can place),
- * SYS-15 (the node masks; no command allocates or mbinds).
+ * SYS-12 (where each block's memmap sits is not visible through sysfs; MemTotal is), SYS-15 (the
+ * node masks; no command allocates or mbinds).
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -26,6 +29,12 @@ import { buildSystem, loadTopology } from "../system/index.js";
 import { BLOCK, DAX, extent, GIB, hex, MEM, memories, memory, MIB, NODE, Shell, SYSRAM, TAG_A, TAG_B, TAG_C } from "./test-support/dcd-shell.js";
 
 const TOPOLOGY = fileURLToPath(new URL("./sysram-host.yaml", import.meta.url));
+const H1 = fileURLToPath(new URL("./h1-host.yaml", import.meta.url));
+const VM1_MEMMAP = fileURLToPath(new URL("./vm1-memmap-host.yaml", import.meta.url));
+const NO_NODE = fileURLToPath(new URL("./no-node-host.yaml", import.meta.url));
+const PARAMS = "/sys/module/memory_hotplug/parameters";
+/** A dmesg line: `[seconds.micros] text`. */
+const dmesgLine = (text: string): RegExp => new RegExp(`^\\[ *\\d+\\.\\d{6}\\] ${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m");
 
 const tmp = mkdtempSync(join(tmpdir(), "dcd-sys-"));
 afterAll(() => {
@@ -47,9 +56,9 @@ describe("sysram scenarios (consumers.md §7) through dcd", () => {
     system = undefined;
   });
 
-  async function boot(file = TOPOLOGY): Promise<Shell> {
+  async function boot(file = TOPOLOGY, firstBlock?: number): Promise<Shell> {
     system = await buildSystem(loadTopology(file));
-    return new Shell(system);
+    return new Shell(system, firstBlock);
   }
 
   it("sysram_region0/online_type: bad values are EINVAL and change nothing", async () => {
@@ -99,6 +108,27 @@ describe("sysram scenarios (consumers.md §7) through dcd", () => {
     const [e] = await sh.sysramExtents();
     expect(e?.memory).toBe(memory(BLOCK));
     expect(await sh.cat(`${SYSRAM}/extents/${e?.name ?? ""}/stranded_bytes`)).toBe(String(128 * MIB));
+    expect(await sh.dmesg()).toMatch(dmesgLine(`sysram_region0: ${e?.name ?? ""}: truncated by 128.00 MiB due to alignment`));
+  });
+
+  it("SYS-02 on H1 (2 GiB blocks, region0 at 256 GiB on node2): offset 1 GiB len 4 GiB leaves memory129 online in ZONE_MOVABLE, logged as truncated by 2.00 GiB", async () => {
+    const sh = await boot(H1, (256 * GIB) / (2 * GIB));
+    expect(await sh.cat(`${MEM}/block_size_bytes`)).toBe("80000000");
+    await sh.sysramRegion("online_movable", "truncate");
+    const [region] = JSON.parse(await sh.ok("cxl", "list", "-r", "region0")) as [{ resource: number }];
+    expect(hex(region.resource)).toBe("0x4000000000");
+    expect(await sh.cat(`${SYSRAM}/target_node`)).toBe("2");
+    expect(await sh.memTotalKb(2)).toBe(0);
+    // HPA [0x4040000000, 0x4140000000): the one whole block is [0x4080000000, 0x4100000000).
+    await sh.add(extent(GIB, 4 * GIB));
+    expect(await sh.windowBlocks()).toEqual(["memory129"]);
+    expect(await sh.blockStates(["memory129"])).toEqual(["online:Movable"]);
+    expect(await sh.ls(`${NODE}/node2`)).toContain("memory129");
+    expect(await sh.fmExtents()).toEqual([`${hex(GIB)}:${hex(4 * GIB)}`]);
+    expect(await sh.memTotalKb(2)).toBe((2 * GIB) / 1024);
+    const [e] = await sh.sysramExtents();
+    expect(await sh.cat(`${SYSRAM}/extents/${e?.name ?? ""}/stranded_bytes`)).toBe(String(2 * GIB));
+    expect(await sh.dmesg()).toMatch(dmesgLine(`sysram_region0: ${e?.name ?? ""}: truncated by 2.00 GiB due to alignment`));
   });
 
   it("SYS-03: a tagged set is hot-plugged as one unit: every block online in ZONE_MOVABLE under node1, every member in the response", async () => {
@@ -291,6 +321,64 @@ describe("sysram scenarios (consumers.md §7) through dcd", () => {
       expect(await sh.write(state, "unplugged")).toBe("");
       expect(await sh.cat(state)).toBe("unplugged");
       expect(await sh.windowBlocks()).toEqual([]);
+    });
+
+    it("SYS-12: with memory_hotplug.memmap_on_memory=1 and the device's memmap_on_memory=1, a 1 GiB extent is 8 blocks of 128 MiB and MemTotal grows by 8 × 126 MiB", async () => {
+      // Without the module parameter (the default topology) the device refuses the setting.
+      const off = await boot();
+      expect(await off.cat(`${PARAMS}/memmap_on_memory`)).toBe("N");
+      const offDev = await daxDevice(off);
+      expect(await off.write(`${DAX}/${offDev}/memmap_on_memory`, "1")).toBe("write error: Operation not supported\n");
+      expect(await off.cat(`${DAX}/${offDev}/memmap_on_memory`)).toBe("0");
+      await system?.dispose();
+      system = undefined;
+
+      const sh = await boot(VM1_MEMMAP);
+      expect(await sh.cat(`${PARAMS}/memmap_on_memory`)).toBe("Y");
+      expect(await sh.cat(`${MEM}/block_size_bytes`)).toBe("8000000");
+      expect(await sh.write(`${PARAMS}/memmap_on_memory`, "N")).toBe("write error: Permission denied\n");
+      await sh.ok("cxl", "create-region", "-m", "mem0", "-d", "decoder0.0", "-t", "dynamic_ram_1");
+      await sh.add(extent(0, GIB, TAG_A));
+      const [dev] = JSON.parse(await sh.ok("daxctl", "create-device", "-r", "region0", "--uuid", TAG_A)) as [{ chardev: string }];
+      const chardev = dev.chardev;
+      expect(await sh.write(`${DAX}/${chardev}/memmap_on_memory`, "1")).toBe("");
+      await sh.ok("daxctl", "reconfigure-device", "--mode=system-ram", chardev);
+      const eight = memories(0, GIB);
+      expect(eight).toHaveLength(8);
+      expect(await sh.windowBlocks()).toEqual(eight);
+      expect(await sh.blockStates(eight)).toEqual(eight.map(() => "online:Movable"));
+      expect(await sh.memTotalKb(1)).toBe((8 * 126 * MIB) / 1024);
+    });
+
+    it("SYS-13: a device whose target_node is -1 is refused by kmem (EINVAL, 'rejecting DAX region with invalid node: -1'); no memory blocks", async () => {
+      const sh = await boot(NO_NODE);
+      const dev = await daxDevice(sh);
+      expect(await sh.cat(`${DAX}/${dev}/target_node`)).toBe("-1");
+      const memoryBefore = await sh.ls(MEM);
+      const r = await sh.dcd("daxctl", "reconfigure-device", "--mode=system-ram", "--no-online", dev);
+      expect(r.code).not.toBe(0);
+      // libdaxctl's daxctl_dev_enable() sees kmem did not bind and returns -ENXIO (exit 256 - 6).
+      expect(r).toEqual({ code: 250, stdout: "", stderr: "error reconfiguring devices: No such device or address\nreconfigured 0 devices\n" });
+      expect(await sh.ls(MEM)).toEqual(memoryBefore);
+      expect(await sh.windowBlocks()).toEqual([]);
+      expect(await sh.dmesg()).toMatch(dmesgLine(`${dev}: rejecting DAX region with invalid node: -1`));
+      // The probe's own errno shows through a direct bind.
+      expect(await sh.write("/sys/bus/dax/drivers/kmem/bind", dev)).toBe("write error: Invalid argument\n");
+      expect(await sh.ls(MEM)).toEqual(memoryBefore);
+      // daxctl omits a negative target_node; the device is left disabled, not system-ram.
+      const [listed] = JSON.parse(await sh.ok("daxctl", "list", "-d", dev)) as [Record<string, unknown>];
+      expect(listed).toMatchObject({ chardev: dev, mode: "devdax", state: "disabled" });
+      expect(listed).not.toHaveProperty("target_node");
+    });
+
+    it("SYS-13 through sysram: a region on node -1 refuses every extent; the FM gets it back", async () => {
+      const sh = await boot(NO_NODE);
+      await sh.sysramRegion("online_movable");
+      expect(await sh.cat(`${SYSRAM}/target_node`)).toBe("-1");
+      const before = await sh.snapshot();
+      await sh.add(extent(0, BLOCK));
+      expect(await sh.fmExtents()).toEqual([]);
+      expect(await sh.snapshot()).toEqual(before);
     });
 
     it("SYS-14: daxctl refuses system-ram while the kernel auto-onlines (dax0.1 stays devdax); --force proceeds", async () => {

@@ -2,11 +2,12 @@
  * A System: fabric devices, hosts attached to their logical devices, and one QMP monitor over the
  * QOM registry of every device. Built from a {@link SystemSpec} (a preset or a topology file).
  */
-import { devdaxRegionDriverModule } from "@dcd/driver-devdax";
-import { sysramRegionDriverModule } from "@dcd/driver-sysram";
-import { type CdatDsmas, createHost, cxlCoreModule, installMemoryHotplug, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule } from "@dcd/core";
+import { devdaxModule, devdaxRegionDriverModule } from "@dcd/driver-devdax";
+import { sysramRegionDriverModule, sysramRegionDriverModuleWith } from "@dcd/driver-sysram";
+import { type CdatDsmas, createHost, cxlCoreModule, installMemoryHotplug, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule, type MemoryHotplugOptions } from "@dcd/core";
 import { attachCxlTest, cxlDcdCommands, cxlTest, type DcdDevice, FM_API_QEMU_OPCODES, FmApi, QmpMonitor, QomDeviceRegistry, type CxlTestTopology } from "@dcd/fabric";
 import { type System, type SystemDevice, type SystemHost } from "../commands/context.js";
+import { stampKernelLog } from "./kernel-log-stamps.js";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
@@ -33,6 +34,23 @@ export interface HostSpec {
   readonly attach: readonly { readonly device: string; readonly hostId: number }[];
   /** cxl_test flavor: how many mock memdevs (default 8). */
   readonly memdevs?: number;
+  /** The host's memory-hotplug model; default: 16 GiB of boot memory on node 0 and mm's defaults. */
+  readonly memory?: MemoryHotplugOptions;
+  /**
+   * NUMA node of the host's CFMWS window(s): the `target_node` of every region's dax region and
+   * sysram region. -1 is NUMA_NO_NODE (no SRAT entry), which kmem and sysram refuse. Default 1.
+   */
+  readonly windowNode?: number;
+}
+
+/** What a host boots with when its spec gives no `memory.boot`: 16 GiB on node 0. */
+export const DEFAULT_BOOT_MEMORY = [{ node: 0, size: 16 * GIB }] as const;
+
+/** Where the ACPI flavor's CXL window starts: 64 GiB, or above boot memory when that reaches further. */
+export function windowBase(memory: MemoryHotplugOptions | undefined): number {
+  const bootEnd = (memory?.boot ?? DEFAULT_BOOT_MEMORY).reduce((s, r) => s + r.size, 0);
+  // A multiple of 64 GiB keeps the window aligned to every memory block size (at most 2 GiB).
+  return Math.max(1, Math.ceil(bootEnd / (64 * GIB))) * 64 * GIB;
 }
 
 export interface SystemSpec {
@@ -46,10 +64,17 @@ function cdatOf(device: DcdDevice): CdatDsmas[] {
 }
 
 /** CFMWS windows big enough for every attached device's capacity (ram-capable, 256 MiB aligned). */
-function windowsFor(devices: readonly DcdDevice[]): CxlWindowSpec[] {
+function windowsFor(devices: readonly DcdDevice[], base: number): CxlWindowSpec[] {
   const total = devices.reduce((s, d) => s + d.ramSize + d.pmemSize + d.partitions.reduce((a, p) => a + p.decodeLength, 0), 0);
   const size = Math.max(4 * GIB, Math.ceil(total / GIB) * GIB);
-  return [{ base: 0x10_0000_0000, size, targets: [0], ram: true }];
+  return [{ base, size, targets: [0], ram: true }];
+}
+
+/** The region drivers of a host, told the window's node when the spec sets one. */
+function regionDriverModules(h: HostSpec): DriverModule[] {
+  if (h.windowNode === undefined) return [devdaxRegionDriverModule, sysramRegionDriverModule];
+  const node = h.windowNode;
+  return [devdaxModule({ targetNode: () => node }), sysramRegionDriverModuleWith({ targetNode: node })];
 }
 
 class BuiltSystem implements System {
@@ -136,13 +161,14 @@ export async function buildSystem(spec: SystemSpec): Promise<System> {
     for (const h of spec.hosts) {
       // The CXL core, then every region driver package (devdax also installs the dax layer and is
       // the default DC policy of cxl_region), as a host built by `dcd demo` has them.
-      const drivers: DriverModule[] = [cxlCoreModule(h.kernel === undefined ? {} : { profile: h.kernel }), devdaxRegionDriverModule, sysramRegionDriverModule];
+      const drivers: DriverModule[] = [cxlCoreModule(h.kernel === undefined ? {} : { profile: h.kernel }), ...regionDriverModules(h)];
       if (h.flavor === "cxl_test") drivers.push(cxlTest);
       const host = await createHost({ name: h.name, drivers, clock });
-      // sysram hot-plugs into the memory model; the boot memory is a 16 GiB node 0.
-      await installMemoryHotplug(host, { boot: [{ node: 0, size: 16 * 1024 ** 3 }] });
       const entry: (typeof hosts)[number] = { name: h.name, host, hostIds: new Map() };
       hosts.push(entry);
+      store.add(stampKernelLog(host));
+      // sysram and kmem hot-plug into the memory model.
+      await installMemoryHotplug(host, { boot: DEFAULT_BOOT_MEMORY, ...h.memory });
       if (h.flavor === "cxl_test") {
         const t = await attachCxlTest(host, h.memdevs === undefined ? {} : { memdevs: h.memdevs });
         entry.cxlTest = t;
@@ -159,7 +185,7 @@ export async function buildSystem(spec: SystemSpec): Promise<System> {
         const topo = await Topology.attach(host, {
           flavor: "acpi",
           hostBridges: [{ uid: 0, decoders: 4, ports: Array.from({ length: ports }, () => ({})) }],
-          windows: windowsFor(attached.map((a) => a.device as DcdDevice)),
+          windows: windowsFor(attached.map((a) => a.device as DcdDevice), windowBase(h.memory)),
         });
         entry.topo = topo;
         const slots = topo.slots();

@@ -18,107 +18,40 @@
  *     kernel: v11                # optional: v9 | v10 | v11
  *     attach:                    # ACPI flavor: one root port per entry
  *       - { device: dcd0, hostId: 0 }
+ *     memory:                    # optional: the memory-hotplug model (every key optional)
+ *       boot:                    # boot RAM per node, laid out from 0 (default 16GiB on node 0)
+ *         - { node: 0, size: 64GiB }   # size: a multiple of 128MiB; nodes < possibleNodes
+ *       blockSize: 2GiB          # block_size_bytes: power of two, 128MiB..2GiB (default as
+ *                                #   x86_64: 128MiB below 64GiB of boot RAM, else 2GiB or, with
+ *                                #   hypervisor, the largest one dividing the end of boot RAM)
+ *       hypervisor: false
+ *       possibleNodes: 8         # node_possible_map: nodes 0..N-1 (1..1024)
+ *       autoOnlineBlocks: offline     # offline | online | online_kernel | online_movable
+ *       onlinePolicy: contig-zones    # memory_hotplug.online_policy: contig-zones | auto-movable
+ *       autoMovableRatio: 301    # memory_hotplug.auto_movable_ratio (percent)
+ *       autoMovableNumaAware: true
+ *       memmapOnMemory: false    # memory_hotplug.memmap_on_memory (read-only once booted)
+ *       movableNode: false       # the movable_node command-line flag
+ *       probeAttribute: false    # /sys/devices/system/memory/probe
+ *     window:                    # optional: the host's CFMWS window
+ *       node: 1                  # its NUMA node = every region's target_node (default 1;
+ *                                #   -1 is NUMA_NO_NODE, which kmem and sysram refuse)
  *   - name: t0
  *     flavor: cxl_test           # the kernel mock platform instead of attach
  *     memdevs: 4
  * ```
+ * The ACPI flavor's CXL window starts at 64 GiB, or at the next multiple of 64 GiB at or above
+ * the end of boot RAM; cxl_test's windows are fixed at 256 GiB, so its boot RAM must end below.
  */
 import { readFileSync } from "node:fs";
 import { errno } from "@dcd/core";
-import { DcdDevice, type DcPartitionConfig } from "@dcd/fabric";
-import { isMap, isSeq, LineCounter, parseDocument, type Node as YamlNode, type YAMLMap } from "yaml";
+import { CXL_TEST_WINDOW_BASE, DcdDevice, type DcPartitionConfig } from "@dcd/fabric";
+import { LineCounter, parseDocument } from "yaml";
 import { type DeviceSpec, type HostSpec, type SystemSpec } from "./system.js";
+import { Checker } from "./topology-checker.js";
+import { parseHostMemory } from "./topology-memory.js";
 
-const UNITS: Record<string, number> = { "": 1, k: 1024, kib: 1024, m: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tib: 1024 ** 4 };
-
-/** `4096`, `0x1000`, `2MiB`, `1G`. */
-export function parseSize(value: unknown): number | undefined {
-  if (typeof value === "number") return Number.isSafeInteger(value) && value >= 0 ? value : undefined;
-  if (typeof value !== "string") return undefined;
-  const m = /^\s*(0x[0-9a-f]+|\d+)\s*([a-z]*)\s*$/i.exec(value);
-  if (!m) return undefined;
-  const unit = UNITS[(m[2] ?? "").toLowerCase()];
-  if (unit === undefined) return undefined;
-  const n = Number(m[1]) * unit;
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-class Checker {
-  constructor(
-    private readonly file: string,
-    private readonly lines: LineCounter,
-  ) {}
-
-  fail(node: YamlNode | null | undefined, field: string, message: string): never {
-    const offset = node?.range?.[0] ?? 0;
-    const line = this.lines.linePos(offset).line;
-    throw errno("EINVAL", `${this.file}:${line}: ${field}: ${message}`);
-  }
-
-  map(node: unknown, field: string, allowed: readonly string[]): YAMLMap {
-    if (!isMap(node)) this.fail(node as YamlNode, field, "expected a mapping");
-    for (const pair of node.items) {
-      const key = String((pair.key as { value?: unknown } | null)?.value ?? pair.key);
-      if (!allowed.includes(key)) this.fail(pair.key as YamlNode, `${field}.${key}`, `unknown field (allowed: ${allowed.join(", ")})`);
-    }
-    return node;
-  }
-
-  node(map: YAMLMap, key: string): YamlNode | undefined {
-    return map.get(key, true);
-  }
-
-  value(map: YAMLMap, key: string): unknown {
-    const n = this.node(map, key);
-    return n === undefined ? undefined : (n as { toJSON(): unknown }).toJSON();
-  }
-
-  string(map: YAMLMap, key: string, field: string, required: boolean): string | undefined {
-    const v = this.value(map, key);
-    if (v === undefined || v === null) {
-      if (required) this.fail(map, `${field}.${key}`, "required field is missing");
-      return undefined;
-    }
-    if (typeof v !== "string" || v === "") this.fail(this.node(map, key), `${field}.${key}`, `expected a non-empty string, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  int(map: YAMLMap, key: string, field: string, min: number, max: number): number | undefined {
-    const v = this.value(map, key);
-    if (v === undefined) return undefined;
-    const n = typeof v === "string" ? parseSize(v) : v;
-    if (typeof n !== "number" || !Number.isInteger(n) || n < min || n > max) this.fail(this.node(map, key), `${field}.${key}`, `expected an integer in ${min}..${max}, got ${JSON.stringify(v)}`);
-    return n;
-  }
-
-  size(map: YAMLMap, key: string, field: string, required: boolean): number | undefined {
-    const v = this.value(map, key);
-    if (v === undefined) {
-      if (required) this.fail(map, `${field}.${key}`, "required field is missing");
-      return undefined;
-    }
-    const n = parseSize(v);
-    if (n === undefined) this.fail(this.node(map, key), `${field}.${key}`, `expected a size (bytes, 0x..., or with K/M/G/T[iB]), got ${JSON.stringify(v)}`);
-    return n;
-  }
-
-  bool(map: YAMLMap, key: string, field: string): boolean | undefined {
-    const v = this.value(map, key);
-    if (v === undefined) return undefined;
-    if (typeof v !== "boolean") this.fail(this.node(map, key), `${field}.${key}`, `expected true or false, got ${JSON.stringify(v)}`);
-    return v;
-  }
-
-  seq(map: YAMLMap, key: string, field: string, required: boolean): YamlNode[] {
-    const n = this.node(map, key);
-    if (n === undefined) {
-      if (required) this.fail(map, `${field}.${key}`, "required field is missing");
-      return [];
-    }
-    if (!isSeq(n)) this.fail(n, `${field}.${key}`, "expected a list");
-    return n.items as YamlNode[];
-  }
-}
+export { parseSize } from "./topology-checker.js";
 
 /** Parse and validate topology text (`file` names it in errors). Throws `DcdError` EINVAL. */
 export function parseTopology(text: string, file: string): SystemSpec {
@@ -207,7 +140,7 @@ export function parseTopology(text: string, file: string): SystemSpec {
   if (hostsSeq.length === 0) c.fail(c.node(root, "hosts"), "hosts", "at least one host is required");
   hostsSeq.forEach((node, i) => {
     const f = `hosts[${i}]`;
-    const m = c.map(node, f, ["name", "kernel", "flavor", "attach", "memdevs"]);
+    const m = c.map(node, f, ["name", "kernel", "flavor", "attach", "memdevs", "memory", "window"]);
     const name = c.string(m, "name", f, true) as string;
     if (hostNames.has(name)) c.fail(c.node(m, "name"), `${f}.name`, `duplicate host name '${name}'`);
     hostNames.add(name);
@@ -228,7 +161,11 @@ export function parseTopology(text: string, file: string): SystemSpec {
       return { device, hostId };
     });
     if (flavor === "cxl_test" && attach.length > 0) c.fail(c.node(m, "attach"), `${f}.attach`, "flavor cxl_test brings its own devices");
-    hosts.push({ name, flavor: flavor as "acpi" | "cxl_test", attach, ...(kernel === undefined ? {} : { kernel: kernel as "v9" | "v10" | "v11" }), ...(memdevs === undefined ? {} : { memdevs }) });
+    const memory = parseHostMemory(c, m, f);
+    const bootEnd = (memory.memory?.boot ?? []).reduce((sum, r) => sum + r.size, 0);
+    // cxl_test's mock windows sit at a fixed address; boot RAM must end below them.
+    if (flavor === "cxl_test" && bootEnd > CXL_TEST_WINDOW_BASE) c.fail(c.node(m, "memory"), `${f}.memory.boot`, `boot memory ends at ${bootEnd}, above cxl_test's CXL windows at ${CXL_TEST_WINDOW_BASE}`);
+    hosts.push({ name, flavor: flavor as "acpi" | "cxl_test", attach, ...(kernel === undefined ? {} : { kernel: kernel as "v9" | "v10" | "v11" }), ...(memdevs === undefined ? {} : { memdevs }), ...memory });
   });
   return { source: file, devices, hosts };
 }

@@ -44,7 +44,11 @@ interface FmExtent {
 
 /** One host's shell: every call is one `dcd` command line. */
 export class Shell {
-  constructor(readonly system: System) {}
+  /** `firstBlock`: id of the CXL window's first memory block (default: 64 GiB in 128 MiB blocks). */
+  constructor(
+    readonly system: System,
+    private readonly firstBlock = FIRST_BLOCK,
+  ) {}
 
   async dcd(...argv: string[]): Promise<Run> {
     let stdout = "";
@@ -98,7 +102,7 @@ export class Shell {
   /** The memory blocks of the CXL window, in id order. */
   async windowBlocks(): Promise<string[]> {
     return (await this.ls(MEM))
-      .filter((n) => /^memory\d+$/.test(n) && Number(n.slice(6)) >= FIRST_BLOCK)
+      .filter((n) => /^memory\d+$/.test(n) && Number(n.slice(6)) >= this.firstBlock)
       .sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
   }
 
@@ -119,6 +123,11 @@ export class Shell {
   async regionExtents(): Promise<unknown[]> {
     const [r] = JSON.parse(await this.ok("cxl", "list", "-r", "region0", "-N")) as [{ extents?: unknown[] }];
     return r.extents ?? [];
+  }
+
+  /** `dcd dmesg` (err, warn and info lines). */
+  async dmesg(): Promise<string> {
+    return this.ok("dmesg");
   }
 
   /** MemTotal of node N in kB (0 when the node has no memory and so no directory). */
