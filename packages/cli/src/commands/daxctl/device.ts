@@ -6,27 +6,17 @@
  * driver's `unbind`; enable / reconfigure: bind to `device_dax` or `kmem`. Messages are daxctl's
  * (`created 1 device` on stderr, the device JSON array on stdout).
  */
-import { cxlOf, errno, type Host, isDcdError } from "@dcd/core";
+import { errno, type Host, isDcdError } from "@dcd/core";
 import { type Io } from "../context.js";
 import { toJsonString, type JArray } from "../cxl/json-c.js";
 import { errText, parseSize64, splitArgs } from "../cxl/ndctl-cli.js";
 import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
 import { daxDevJson, devMatches, regionMatches } from "./list.js";
 import { reconfigureDevice } from "./reconfigure.js";
+import { settleHost as settle } from "../settle.js";
 
 const DAX = "/sys/bus/dax";
 
-async function settle(host: Host): Promise<void> {
-  await host.settle();
-  // The CXL core also waits for its hooks (extent pipeline), when the host has one.
-  let cxl: ReturnType<typeof cxlOf> | undefined;
-  try {
-    cxl = cxlOf(host);
-  } catch {
-    cxl = undefined;
-  }
-  await cxl?.settle();
-}
 
 function write(host: Host, path: string, value: string): void {
   host.sysfs.write(path, value);

@@ -3,23 +3,13 @@
  * `cmd_online_memory`, `cmd_offline_memory`): blocks go on- and offline one by one through
  * `/sys/devices/system/node/node<target_node>/memoryN/state`, as libdaxctl does.
  */
-import { cxlOf, errno, type Host } from "@dcd/core";
+import { errno, type Host } from "@dcd/core";
 import { type Io } from "../context.js";
 import { errText, splitArgs } from "../cxl/ndctl-cli.js";
 import { exitOf } from "./device.js";
 import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
 import { devMatches, regionMatches } from "./list.js";
 
-export async function settle(host: Host): Promise<void> {
-  await host.settle();
-  let cxl: ReturnType<typeof cxlOf> | undefined;
-  try {
-    cxl = cxlOf(host);
-  } catch {
-    cxl = undefined;
-  }
-  await cxl?.settle();
-}
 
 export function current(host: Host, name: string): DaxDevInfo {
   const d = new LibDaxctl(host.sysfs).device(name);

@@ -7,7 +7,8 @@ import { errno, type Host } from "@dcd/core";
 import { type Io } from "../context.js";
 import { errText } from "../cxl/ndctl-cli.js";
 import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
-import { current, offlineMemory, onlineMemory, settle } from "./memory.js";
+import { settleHost as settle } from "../settle.js";
+import { current, offlineMemory, onlineMemory } from "./memory.js";
 
 const DAX = "/sys/bus/dax";
 

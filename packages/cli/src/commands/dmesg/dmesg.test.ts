@@ -99,6 +99,8 @@ describe("dcd dmesg", () => {
     expect(dmesgTimestamp(123_456_789)).toBe("[123456.789000]");
     expect(formatDmesg([{ level: "warn", device: "", message: "pr_warn line", atMs: 4.5 }])).toBe("[    0.004500] pr_warn line\n");
     expect([...parseLevels("err,notice,info")]).toEqual(["err", "info"]);
+    // Names inherited from Object.prototype are not levels.
+    for (const name of ["constructor", "toString", "__proto__"]) expect(() => parseLevels(name)).toThrow(expect.objectContaining({ code: "EINVAL" }));
     expect(() => parseLevels("")).toThrow("unknown level ''");
   });
 });

@@ -28,7 +28,7 @@ const DEFAULT_LEVELS: readonly KernelLogLevel[] = ["err", "warn", "info"];
 export function parseLevels(list: string): Set<KernelLogLevel> {
   const out = new Set<KernelLogLevel>();
   for (const name of list.split(",")) {
-    if (!(name in LEVELS)) throw errno("EINVAL", `unknown level '${name}'`);
+    if (!Object.hasOwn(LEVELS, name)) throw errno("EINVAL", `unknown level '${name}'`);
     const level = LEVELS[name];
     if (level !== undefined) out.add(level);
   }
