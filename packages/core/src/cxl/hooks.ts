@@ -14,6 +14,11 @@
  *   behaviour of the kernel). Without one, `cxl_region` admits every group and never defers.
  * - `idle`: resolves once the pipeline's own queued work (event drains, chains) is done;
  *   `CxlSubsystem.settle()` waits for it as well as for the driver core.
+ * - `invalidateMemregion`: the platform's `cpu_cache_invalidate_memregion(IORES_DESC_CXL)`, which
+ *   `cxl_region_invalidate_memregion` runs before a region commits, when its decoders reset, and
+ *   before DC extents are onlined (R31) or released (R42). Throw to report that the CPU caches
+ *   could not be synchronised. Without any implementation the platform is taken to have none to
+ *   do (as `CONFIG_CXL_REGION_INVALIDATION_TEST`).
  */
 import { type InjectionToken } from "tsyringe";
 import { type Devm } from "../driver-model/devres.js";
@@ -30,6 +35,7 @@ export interface CxlDcdHooks {
   dcRegionProbe?(region: CxlRegion, policy: RegionExtentPolicy, ctx: ProbeContext<CxlRegion>): CxlHookTeardown | undefined | Promise<CxlHookTeardown | undefined>;
   defaultPolicy?(region: CxlRegion, ctx: ProbeContext<CxlRegion>): RegionExtentPolicy | undefined;
   idle?(): Promise<void>;
+  invalidateMemregion?(region: CxlRegion): void;
 }
 
 /** Implementations of {@link CxlDcdHooks} (register with `container.register(CXL_DCD_HOOKS, { useValue })`). */

@@ -329,6 +329,12 @@ function resetDecoder(decoder: CxlDecoder): void {
 /** `cxl_region_decode_reset` over the first `count` positions. */
 export function decodeReset(region: CxlRegion, count: number): void {
   if (region.lock) return;
+  // Flush before teardown; a failure is only the WARN (the kernel's reset no longer stops on it).
+  try {
+    region.invalidateMemregion();
+  } catch {
+    // Logged by invalidateMemregion.
+  }
   for (let i = count - 1; i >= 0; i--) {
     const cxled = region.targets[i];
     if (cxled === undefined) continue;
@@ -370,6 +376,9 @@ function decodeCommit(region: CxlRegion): void {
 export function commitRegion(region: CxlRegion): void {
   if (region.atLeast("commit")) return;
   if (!region.atLeast("active")) throw errno("ENXIO", `${region.name}: not ready to commit (${region.nrTargets}/${region.interleaveWays} targets)`);
+  // Drop any speculative consumption of the address space before it is decoded; a failure
+  // refuses the commit with nothing changed.
+  region.invalidateMemregion();
   decodeCommit(region);
   region.state = "commit";
 }

@@ -227,6 +227,23 @@ export class CxlRegion extends Device {
     else resetRegion(this);
   }
 
+  /**
+   * `cxl_region_invalidate_memregion`: every registered `CxlDcdHooks.invalidateMemregion` for this
+   * region. A failure is logged as the kernel's WARN and rethrown; the caller decides whether it
+   * stops the operation (commit, extent add and release) or not (decoder reset).
+   */
+  invalidateMemregion(): void {
+    for (const hooks of this.cxl.hooks()) {
+      if (hooks.invalidateMemregion === undefined) continue;
+      try {
+        hooks.invalidateMemregion(this);
+      } catch (err) {
+        this.cxl.log.warn(this, "Failed to synchronize CPU cache state");
+        throw err;
+      }
+    }
+  }
+
   /** Detach the endpoint decoder at `pos` (`echo > targetN` with an empty line). */
   detach(pos: number): void {
     detachTarget(this, pos);

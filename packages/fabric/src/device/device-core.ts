@@ -14,6 +14,7 @@ import type { ResolvedConfig } from "./config.js";
 import type { DcInterrupt, DeviceEvent, HostOrFm } from "./device-events.js";
 import type { ExtentBuffer } from "./extent-buffer.js";
 import { HostState } from "./host-state.js";
+import type { ReleasePlanOptions } from "./release-plan.js";
 import { TagRegistry } from "./tag-registry.js";
 import type { DcExtent, DcPartition, DpaRange } from "./types.js";
 
@@ -21,6 +22,8 @@ import type { DcExtent, DcPartition, DpaRange } from "./types.js";
 export type MutablePartition = { -readonly [K in keyof DcPartition]: DcPartition[K] };
 
 const ZERO_EXTENT: DcExtent = Object.freeze({ dpa: 0, len: 0, tag: NULL_UUID, sharedSeq: 0 });
+const NO_EXTENTS: readonly DcExtent[] = Object.freeze([]);
+const NO_NOTICE = (): void => undefined;
 
 export class DeviceCore {
   readonly partitions: MutablePartition[];
@@ -34,7 +37,11 @@ export class DeviceCore {
   readonly events$: Observable<DeviceEvent>;
   private untrack: (() => void) | undefined;
 
+  /** How 4803h plans a release under this device's quirks (made once: one per command otherwise). */
+  readonly hostReleaseOptions: ReleasePlanOptions;
+
   constructor(readonly cfg: ResolvedConfig, clock: Clock | undefined) {
+    this.hostReleaseOptions = Object.freeze({ requireBacked: true, skipUnbacked: cfg.quirks.releaseUnknownIgnored, sharedWhole: cfg.quirks.enforceSharedRules });
     this.clock = clock ?? new VirtualClock(0);
     this.partitions = cfg.partitions.map((p) => ({ ...p }));
     this.hosts = [];
@@ -153,10 +160,14 @@ export class DeviceCore {
       r = this.fmLog.append([this.body(eventType, ZERO_EXTENT, false, hostId)]);
     } else {
       const fit = Math.min(extents.length, this.fmLog.freeSlots);
-      r = this.fmLog.appendExtents(eventType, extents.head(fit), false, hostId, this.extentsAvailable, this.tagsAvailable, extents.length - fit);
+      // A full log (the usual case: QEMU's FM log holds 8) only counts the overflow; the
+      // counters (a walk over every host) are computed only for records that are written.
+      r = fit === 0 ? this.fmLog.appendExtents(eventType, NO_EXTENTS, false, hostId, 0, 0, extents.length) : this.fmLog.appendExtents(eventType, extents.head(fit), false, hostId, this.extentsAvailable, this.tagsAvailable, extents.length - fit);
     }
+    // Nobody listens (the usual case): nothing to announce, no closure per command.
+    if (r.dropped === 0 || !this.events.observed) return NO_NOTICE;
     return () => {
-      if (r.dropped > 0) this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped: r.dropped, overflowCount: this.fmLog.overflowErrorCount });
+      this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped: r.dropped, overflowCount: this.fmLog.overflowErrorCount });
     };
   }
 
@@ -183,7 +194,7 @@ export class DeviceCore {
   /** Sanitize released capacity when the region or a release request asks for it (R78). */
   sanitizeReleased(h: HostState, released: ExtentBuffer): DpaRange[] {
     const out: DpaRange[] = [];
-    if (h.sanitizeRequests.size === 0 && !this.partitions.some((p) => p.sanitizeOnRelease)) return out;
+    if (h.sanitizeRequests.size === 0 && !this.anySanitizeOnRelease()) return out;
     for (let k = 0; k < released.length; k++) {
       const r = { dpa: released.dpa(k), len: released.len(k) };
       const p = this.findPartition(r.dpa, r.len);
@@ -191,15 +202,22 @@ export class DeviceCore {
       if (p?.sanitizeOnRelease === true || requested) out.push({ dpa: r.dpa, len: r.len });
       if (requested) {
         for (const req of h.sanitizeRequests.overlapping(r.dpa, r.len)) {
-          h.sanitizeRequests.remove(req);
+          h.sanitizeRequests.removeAt(req.dpa);
           // Keep the parts of the request that are still to be released.
-          if (req.dpa < r.dpa) h.sanitizeRequests.insert({ dpa: req.dpa, len: r.dpa - req.dpa });
+          if (req.dpa < r.dpa) h.sanitizeRequests.add(req.dpa, r.dpa - req.dpa, NULL_UUID, 0);
           const end = r.dpa + r.len;
-          if (req.dpa + req.len > end) h.sanitizeRequests.insert({ dpa: end, len: req.dpa + req.len - end });
+          if (req.dpa + req.len > end) h.sanitizeRequests.add(end, req.dpa + req.len - end, NULL_UUID, 0);
         }
       }
     }
     return out;
+  }
+
+  /** Some partition sanitizes released capacity (R78); a loop, not a closure, per release. */
+  private anySanitizeOnRelease(): boolean {
+    const ps = this.partitions;
+    for (let i = 0; i < ps.length; i++) if ((ps[i] as MutablePartition).sanitizeOnRelease) return true;
+    return false;
   }
 
   dispose(): void {

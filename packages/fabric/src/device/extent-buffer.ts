@@ -9,58 +9,62 @@ import type { DcExtent } from "./types.js";
 
 export class ExtentBuffer {
   length = 0;
-  /** dpa, len, sharedSeq of entry k at 3k, 3k + 1, 3k + 2 (one allocation). */
-  private v: Float64Array;
-  private tags: string[];
+  // Entry 0 lives in fields: most buffers hold the one extent of a Release DC, and then no array
+  // is made at all (an array's first push reserves room for 16 entries).
+  private dpa0 = 0;
+  private len0 = 0;
+  private seq0 = 0;
+  private tag0 = "";
+  /** dpa, len, sharedSeq of entry k >= 1 at 3(k-1), 3(k-1) + 1, 3(k-1) + 2. */
+  private rest: number[] | undefined = undefined;
+  private restTags: string[] | undefined = undefined;
   /** Objects built so far, for entries 0 .. built.length - 1. */
-  private built: DcExtent[] = [];
-
-  constructor(capacity: number) {
-    const n = Math.max(1, capacity);
-    this.v = new Float64Array(3 * n);
-    this.tags = new Array<string>(n);
-  }
+  private built: DcExtent[] | undefined = undefined;
 
   push(dpa: number, len: number, tag: string, sharedSeq: number): void {
-    const k = this.length;
-    if (3 * k === this.v.length) this.grow();
-    this.v[3 * k] = dpa;
-    this.v[3 * k + 1] = len;
-    this.v[3 * k + 2] = sharedSeq;
-    this.tags[k] = tag;
-    this.length = k + 1;
+    if (this.length === 0) {
+      this.dpa0 = dpa;
+      this.len0 = len;
+      this.seq0 = sharedSeq;
+      this.tag0 = tag;
+    } else {
+      (this.rest ??= []).push(dpa, len, sharedSeq);
+      (this.restTags ??= []).push(tag);
+    }
+    this.length++;
   }
 
   /** Add an extent that already exists as an object (kept, not copied). */
   pushExtent(e: DcExtent): void {
-    if (this.built.length === this.length) this.built.push(e);
+    if ((this.built?.length ?? 0) === this.length) (this.built ??= []).push(e);
     this.push(e.dpa, e.len, e.tag, e.sharedSeq);
   }
 
   dpa(k: number): number {
-    return this.v[3 * k] as number;
+    return k === 0 ? this.dpa0 : ((this.rest as number[])[3 * (k - 1)] as number);
   }
 
   len(k: number): number {
-    return this.v[3 * k + 1] as number;
+    return k === 0 ? this.len0 : ((this.rest as number[])[3 * (k - 1) + 1] as number);
+  }
+
+  private seq(k: number): number {
+    return k === 0 ? this.seq0 : ((this.rest as number[])[3 * (k - 1) + 2] as number);
+  }
+
+  private tag(k: number): string {
+    return k === 0 ? this.tag0 : ((this.restTags as string[])[k - 1] as string);
   }
 
   /** The first `n` extents as objects. */
   head(n: number): DcExtent[] {
-    const built = this.built;
-    const v = this.v;
-    for (let k = built.length; k < n; k++) built.push({ dpa: v[3 * k] as number, len: v[3 * k + 1] as number, tag: this.tags[k] as string, sharedSeq: v[3 * k + 2] as number });
+    const built = (this.built ??= []);
+    for (let k = built.length; k < n; k++) built.push({ dpa: this.dpa(k), len: this.len(k), tag: this.tag(k), sharedSeq: this.seq(k) });
     return n === built.length ? built : built.slice(0, n);
   }
 
   /** Every extent as objects. */
   all(): DcExtent[] {
     return this.head(this.length);
-  }
-
-  private grow(): void {
-    const v = new Float64Array(this.v.length * 2);
-    v.set(this.v);
-    this.v = v;
   }
 }

@@ -88,7 +88,7 @@ export function initiateRelease(core: DeviceCore, req: InitiateReleaseRequest): 
   if (core.cfg.quirks.retryWhenLogFull && h.log.freeSlots < ranges.length) {
     return core.reject("fm", CMD, MBOX_RC.RETRY_REQUIRED, `host ${h.hostId} event log has room for ${h.log.freeSlots} of ${ranges.length} records`);
   }
-  if (sanitize) for (const r of ranges) if (!h.sanitizeRequests.overlaps(r.dpa, r.len)) h.sanitizeRequests.insert({ dpa: r.dpa, len: r.len });
+  if (sanitize) for (const r of ranges) if (!h.sanitizeRequests.overlaps(r.dpa, r.len)) h.sanitizeRequests.add(r.dpa, r.len, NULL_UUID, 0);
   const notify = core.logExtents(h, DC_EVENT_TYPE.RELEASE_CAPACITY, ranges);
   core.emit({ type: "release-requested", device: core.name, hostId: h.hostId, policy: req.removalPolicy, extents: ranges, sanitize });
   notify();

@@ -7,8 +7,7 @@ import type { Clock } from "@dcd/core";
 import { NULL_UUID } from "@dcd/core";
 import { EventLog } from "../event-log/event-log.js";
 import { ExtentIndex } from "../interval/extent-index.js";
-import { IntervalIndex } from "../interval/interval-index.js";
-import type { DcExtent, DpaRange } from "./types.js";
+import type { DcExtent } from "./types.js";
 
 /**
  * The null tag, read once: code here compares against it per extent, and under vitest's module
@@ -53,7 +52,7 @@ export class HostState {
   /** Start DPAs of the pending extents per non-null tag. */
   readonly pendingByTag = new Map<string, Set<number>>();
   /** Ranges whose release was requested with Sanitize on Release (sanitized when released). */
-  readonly sanitizeRequests = new IntervalIndex<DpaRange>();
+  readonly sanitizeRequests = new ExtentIndex();
   readonly log: EventLog;
   private groups: PendingGroup[] = [];
   private groupHead = 0;

@@ -62,12 +62,6 @@ export function planRelease(core: DeviceCore, h: HostState, ranges: RangeList, o
   const allPieces = new Array<DcExtent[] | typeof EXACT | undefined>(ranges.length);
   /** Some extent is touched by two ranges: the pieces found here go stale during the commit. */
   let shared = false;
-  const cutBefore = (p: DcExtent, byte: number): boolean => {
-    const cuts = partial?.get(p.dpa);
-    if (cuts === undefined) return false;
-    for (const c of cuts) if (byte >= ranges.dpa(c) && byte < ranges.dpa(c) + ranges.len(c)) return true;
-    return false;
-  };
   for (let i = 0; i < ranges.length; i++) {
     const rDpa = ranges.dpa(i);
     const rLen = ranges.len(i);
@@ -100,8 +94,8 @@ export function planRelease(core: DeviceCore, h: HostState, ranges: RangeList, o
     if (k === 0) continue;
     const first = pieces[0] as DcExtent;
     const last = pieces[k - 1] as DcExtent;
-    const left = first.dpa < rDpa && !cutBefore(first, rDpa - 1);
-    const right = last.dpa + last.len > end && !cutBefore(last, end);
+    const left = first.dpa < rDpa && !cutBefore(partial, ranges, first, rDpa - 1);
+    const right = last.dpa + last.len > end && !cutBefore(partial, ranges, last, end);
     for (let j = 0; j < k; j++) {
       delta += (j === 0 && left ? 1 : 0) + (j === k - 1 && right ? 1 : 0) - 1;
       if (delta > limit) {
@@ -123,9 +117,17 @@ export function planRelease(core: DeviceCore, h: HostState, ranges: RangeList, o
   return { ok: true, skip: skip ?? NO_SKIP, pieces: shared ? undefined : allPieces };
 }
 
+/** Did an earlier range of the request (recorded in `partial`) already remove `byte` of `p`? */
+function cutBefore(partial: Map<number, number[]> | undefined, ranges: RangeList, p: DcExtent, byte: number): boolean {
+  const cuts = partial?.get(p.dpa);
+  if (cuts === undefined) return false;
+  for (const c of cuts) if (byte >= ranges.dpa(c) && byte < ranges.dpa(c) + ranges.len(c)) return true;
+  return false;
+}
+
 /** Remove the ranges from the accepted extents (splitting); returns the released pieces. */
 export function applyRelease(h: HostState, ranges: RangeList, plan: { readonly skip: ReadonlySet<number>; readonly pieces: ReleasePieces | undefined }): ExtentBuffer {
-  const released = new ExtentBuffer(ranges.length);
+  const released = new ExtentBuffer();
   const { skip, pieces } = plan;
   const noSkip = skip.size === 0;
   for (let i = 0; i < ranges.length; i++) {

@@ -6,6 +6,9 @@
  */
 import type { DcExtent } from "./types.js";
 
+/** `sweep()` with nothing to free (every command ends with a sweep). */
+const NONE_FREED: readonly string[] = Object.freeze([]);
+
 export interface TagRecord {
   readonly tag: string;
   /** Partition of the first extent that carried the tag (-1 if only seeded without one). */
@@ -73,8 +76,8 @@ export class TagRegistry {
   }
 
   /** Free every tag nobody holds or references any more; returns the freed tags. */
-  sweep(): string[] {
-    if (this.maybeFree.size === 0) return [];
+  sweep(): readonly string[] {
+    if (this.maybeFree.size === 0) return NONE_FREED;
     const freed: string[] = [];
     for (const tag of this.maybeFree) {
       const r = this.tags.get(tag);

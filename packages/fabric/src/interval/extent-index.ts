@@ -22,8 +22,8 @@
  * and entry of the last lookup: hosts and the FM name extents in DPA order, so most lookups
  * skip the descent and the binary search.
  *
- * Complexities are the `IntervalIndex` ones: overlap, containment and coverage O(log n),
- * walking the k extents a range touches O(log n + k).
+ * Overlap, containment and coverage are O(log n), walking the k extents a range touches
+ * O(log n + k). `IntervalIndex` is the plain reference implementation the tests compare with.
  */
 import { NULL_UUID } from "@dcd/core";
 import type { DcExtent } from "@dcd/core";

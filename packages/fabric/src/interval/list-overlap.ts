@@ -4,7 +4,9 @@
  * per entry in the same loop (an earlier out-of-region entry wins). This finds that index in
  * O(m) for the usual ascending list and O(m log m) otherwise, instead of O(region / block).
  */
-import { IntervalIndex, type Interval } from "./interval-index.js";
+import { NULL_UUID } from "@dcd/core";
+import { ExtentIndex } from "./extent-index.js";
+import type { Interval } from "./interval-index.js";
 import { RangeList } from "./range-list.js";
 
 /**
@@ -31,13 +33,13 @@ export function firstOverlapIn(ranges: RangeList): number {
     lastEnd = dpa + len;
   }
   if (ascending) return -1;
-  const seen = new IntervalIndex<Interval>();
+  const seen = new ExtentIndex();
   for (let i = 0; i < ranges.length; i++) {
     const len = ranges.len(i);
     if (len <= 0) continue;
     const dpa = ranges.dpa(i);
     if (seen.overlaps(dpa, len)) return i;
-    seen.insert({ dpa, len });
+    seen.add(dpa, len, NULL_UUID, 0);
   }
   return -1;
 }

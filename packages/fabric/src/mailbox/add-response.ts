@@ -40,7 +40,7 @@ export function addCapacityResponse(core: DeviceCore, h: HostState, req: Updated
 export function addCapacityResponseRanges(core: DeviceCore, h: HostState, more: boolean, entries: RangeList): DcdResult<undefined> {
   const group = h.firstGroup;
   if (entries.length === 0) {
-    if (group !== undefined) closeGroup(core, h, group, new ExtentBuffer(0));
+    if (group !== undefined) closeGroup(core, h, group, new ExtentBuffer());
     return OK_VOID;
   }
   const closing = !more || core.cfg.quirks.ignoreResponseMore;
@@ -89,7 +89,7 @@ export function addCapacityResponseRanges(core: DeviceCore, h: HostState, more: 
   }
 
   // Commit.
-  const accepted = new ExtentBuffer(entries.length);
+  const accepted = new ExtentBuffer();
   for (let i = 0; i < entries.length; i++) {
     const parent = parents[i];
     if (parent === null || parent === undefined || group === undefined) continue;

@@ -10,7 +10,7 @@ import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRec
 import { decodeGetExtentListIn, encodeGetExtentListOut, GET_EXTENT_LIST_IN_SIZE } from "@dcd/core";
 import { OPCODE } from "@dcd/core";
 import { MBOX_RC, type DcdResult, type MboxRc } from "@dcd/core";
-import { readU64, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount, view } from "@dcd/core";
+import { getU64, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount } from "@dcd/core";
 import type { HostState } from "../device/host-state.js";
 import { RangeList } from "../interval/range-list.js";
 import { addCapacityResponseRanges } from "./add-response.js";
@@ -24,13 +24,19 @@ export interface MailboxResponse {
 }
 
 const EMPTY = new Uint8Array(0);
+/** The usual answer of 4802h/4803h/0101h (shared: nothing writes to it, the payload is empty). */
+const SUCCESS_NO_OUTPUT: MailboxResponse = Object.freeze({ rc: MBOX_RC.SUCCESS, payload: EMPTY });
 
 function respond<T>(r: DcdResult<T>, encode: (v: T) => Uint8Array): MailboxResponse {
   return r.rc === MBOX_RC.SUCCESS ? { rc: r.rc, payload: encode(r.value) } : { rc: r.rc, payload: EMPTY };
 }
 
 function noOutput(r: DcdResult<undefined>): MailboxResponse {
-  return { rc: r.rc, payload: EMPTY };
+  return r.rc === MBOX_RC.SUCCESS ? SUCCESS_NO_OUTPUT : { rc: r.rc, payload: EMPTY };
+}
+
+function badLength(ld: LogicalDevice, core: DeviceCore, opcode: number, why: string): MailboxResponse {
+  return { rc: core.reject(ld.hostId, `opcode 0x${opcode.toString(16)}`, MBOX_RC.INVALID_PAYLOAD_LENGTH, why).rc, payload: EMPTY };
 }
 
 /**
@@ -38,48 +44,44 @@ function noOutput(r: DcdResult<undefined>): MailboxResponse {
  * as `decodeUpdatedExtentList` but into a `RangeList`: no object per entry.
  */
 function decodeUpdatedRanges(payload: Uint8Array, n: number): RangeList {
-  const v = view(payload);
   const list = RangeList.ofLength(n);
   // Imports read once, not per entry (under vitest's module runner each read is a getter call).
-  const u64 = readU64;
+  // Byte reads, no DataView: creating one costs more than decoding a one-entry Release DC.
+  const u64 = getU64;
   const size = UPDATED_EXTENT_SIZE;
   let off = UPDATED_EXTENT_LIST_HEADER;
   for (let i = 0; i < n; i++) {
-    list.set(i, u64(v, off), u64(v, off + 8));
+    list.set(i, u64(payload, off), u64(payload, off + 8));
     off += size;
   }
   return list;
 }
 
 export function executeBinary(ld: LogicalDevice, core: DeviceCore, state: HostState, opcode: number, payload: Uint8Array): MailboxResponse {
-  const badLength = (why: string): MailboxResponse => ({
-    rc: core.reject(ld.hostId, `opcode 0x${opcode.toString(16)}`, MBOX_RC.INVALID_PAYLOAD_LENGTH, why).rc,
-    payload: EMPTY,
-  });
-  if (payload.length > core.cfg.payloadSize) return badLength(`input of ${payload.length} bytes exceeds the ${core.cfg.payloadSize}-byte payload`);
+  if (payload.length > core.cfg.payloadSize) return badLength(ld, core, opcode, `input of ${payload.length} bytes exceeds the ${core.cfg.payloadSize}-byte payload`);
   switch (opcode) {
     case OPCODE.GET_EVENT_RECORDS:
-      if (payload.length !== 1) return badLength(`Get Event Records takes 1 byte, got ${payload.length}`);
+      if (payload.length !== 1) return badLength(ld, core, opcode, `Get Event Records takes 1 byte, got ${payload.length}`);
       return respond(ld.getEventRecords(decodeGetEventRecordsIn(payload)), encodeGetEventRecordsOut);
     case OPCODE.CLEAR_EVENT_RECORDS: {
-      if (payload.length < CLEAR_EVENT_RECORDS_HEADER) return badLength(`Clear Event Records needs ${CLEAR_EVENT_RECORDS_HEADER} bytes, got ${payload.length}`);
+      if (payload.length < CLEAR_EVENT_RECORDS_HEADER) return badLength(ld, core, opcode, `Clear Event Records needs ${CLEAR_EVENT_RECORDS_HEADER} bytes, got ${payload.length}`);
       const n = clearEventRecordsCount(payload);
-      if (payload.length < CLEAR_EVENT_RECORDS_HEADER + 2 * n) return badLength(`${n} handles need ${CLEAR_EVENT_RECORDS_HEADER + 2 * n} bytes, got ${payload.length}`);
+      if (payload.length < CLEAR_EVENT_RECORDS_HEADER + 2 * n) return badLength(ld, core, opcode, `${n} handles need ${CLEAR_EVENT_RECORDS_HEADER + 2 * n} bytes, got ${payload.length}`);
       return noOutput(ld.clearEventRecords(decodeClearEventRecordsIn(payload)));
     }
     case OPCODE.GET_DC_CONFIG:
-      if (payload.length !== GET_DC_CONFIG_IN_SIZE) return badLength(`4800h takes ${GET_DC_CONFIG_IN_SIZE} bytes, got ${payload.length}`);
+      if (payload.length !== GET_DC_CONFIG_IN_SIZE) return badLength(ld, core, opcode, `4800h takes ${GET_DC_CONFIG_IN_SIZE} bytes, got ${payload.length}`);
       return respond(ld.getDcConfig(decodeGetDcConfigIn(payload)), encodeGetDcConfigOut);
     case OPCODE.GET_DC_EXTENT_LIST:
-      if (payload.length !== GET_EXTENT_LIST_IN_SIZE) return badLength(`4801h takes ${GET_EXTENT_LIST_IN_SIZE} bytes, got ${payload.length}`);
+      if (payload.length !== GET_EXTENT_LIST_IN_SIZE) return badLength(ld, core, opcode, `4801h takes ${GET_EXTENT_LIST_IN_SIZE} bytes, got ${payload.length}`);
       return respond(ld.getExtentList(decodeGetExtentListIn(payload)), encodeGetExtentListOut);
     case OPCODE.ADD_DC_RESPONSE:
     case OPCODE.RELEASE_DC: {
-      if (payload.length < UPDATED_EXTENT_LIST_HEADER) return badLength(`updated extent list needs an ${UPDATED_EXTENT_LIST_HEADER}-byte header, got ${payload.length}`);
+      if (payload.length < UPDATED_EXTENT_LIST_HEADER) return badLength(ld, core, opcode, `updated extent list needs an ${UPDATED_EXTENT_LIST_HEADER}-byte header, got ${payload.length}`);
       const n = updatedExtentCount(payload);
       // 4802h with 0 entries is handled before the length of the entries is checked (QEMU).
       if (n !== 0 && payload.length < UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE) {
-        return badLength(`${n} entries need ${UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE} bytes, got ${payload.length}`);
+        return badLength(ld, core, opcode, `${n} entries need ${UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE} bytes, got ${payload.length}`);
       }
       const more = ((payload[4] ?? 0) & 1) !== 0;
       const ranges = decodeUpdatedRanges(payload, n);

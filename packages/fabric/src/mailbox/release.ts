@@ -29,8 +29,7 @@ export function releaseCapacityRanges(core: DeviceCore, h: HostState, entries: R
   if (entries.length === 0) return core.reject(h.hostId, CMD, MBOX_RC.INVALID_INPUT, "Updated Extent List Size is 0");
   const malformed = detectMalformedExtentList(core, entries);
   if (malformed.rc !== MBOX_RC.SUCCESS) return core.reject(h.hostId, CMD, malformed.rc, malformed.reason);
-  const quirks = core.cfg.quirks;
-  const plan = planRelease(core, h, entries, { requireBacked: true, skipUnbacked: quirks.releaseUnknownIgnored, sharedWhole: quirks.enforceSharedRules });
+  const plan = planRelease(core, h, entries, core.hostReleaseOptions);
   if (!plan.ok) return core.reject(h.hostId, CMD, plan.rc, plan.reason);
 
   const released = applyRelease(h, entries, plan);

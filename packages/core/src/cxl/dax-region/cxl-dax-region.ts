@@ -10,6 +10,7 @@ import { errno } from "../../errors.js";
 import { cxlBaseGroup, type CxlDeviceType } from "../bus.js";
 import type { ExtentLifecycleEvent } from "../extent/events.js";
 import { type DcExtentRecord, type DcRegionTarget, type RegionSide, type TagGroupRecord, TargetState } from "../extent/model.js";
+import { IdTable } from "../extent/id-table.js";
 import { LowestIdAllocator } from "../extent/sorted-index.js";
 import { type DcExtentInfo, extentInfo } from "./extent-sysfs.js";
 import type { ExtentGroup, RegionExtentPolicy, ReleaseVerdict } from "../region-driver.js";
@@ -63,7 +64,7 @@ export class CxlDaxRegion extends Device implements RegionSide {
   /** @internal One per endpoint decoder. */
   readonly targets: readonly TargetState<CxlDaxRegion>[];
   /** @internal `cxlr_dax->dc_extents`: id → extent. */
-  readonly extentsById = new Map<number, DcExtentRecord>();
+  readonly extentsById = new IdTable<DcExtentRecord>();
   /** @internal */
   readonly ids: LowestIdAllocator;
   /** @internal Live groups, in realisation order. */
@@ -118,7 +119,7 @@ export class CxlDaxRegion extends Device implements RegionSide {
 
   /** Live extents in id order. */
   extentList(): DcExtentInfo[] {
-    return [...this.extentsById.values()].sort((a, b) => a.id - b.id).map(extentInfo);
+    return [...this.extentsById.values()].map(extentInfo);
   }
 
   /**

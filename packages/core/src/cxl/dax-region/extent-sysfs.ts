@@ -10,6 +10,7 @@
  */
 import type { AttributeSpec, SysfsDirSource } from "../../sysfs/sysfs-tree.js";
 import { hexAlt } from "../extent/format.js";
+import type { IdTable } from "../extent/id-table.js";
 import type { DcExtentRecord } from "../extent/model.js";
 
 /** A live extent as sysfs and the region's API describe it. */
@@ -44,7 +45,7 @@ export function extentAttributes(r: DcExtentRecord, showUntaggedUuid: boolean): 
 }
 
 /** The `dax_regionZ` directory's source of `extentZ.K` children. */
-export function extentDirSource(extents: ReadonlyMap<number, DcExtentRecord>, regionId: number, showUntaggedUuid: boolean): SysfsDirSource {
+export function extentDirSource(extents: Pick<IdTable<DcExtentRecord>, "get" | "values">, regionId: number, showUntaggedUuid: boolean): SysfsDirSource {
   const prefix = `extent${regionId}.`;
   return {
     *names() {

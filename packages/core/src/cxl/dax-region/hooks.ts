@@ -63,6 +63,10 @@ export class CxlExtentHooks implements CxlDcdHooks {
         hpaStart: ed.hpaStart,
       })),
       policy,
+      // R31 / R42: the region's cache invalidation runs before a group is onlined or released.
+      invalidateMemregion: () => {
+        region.invalidateMemregion();
+      },
     });
     return () => core.detachDcRegion(dax);
   }

@@ -6,6 +6,7 @@ import { NULL_UUID } from "../../uuid.js";
 import { type Co, run, runAsync, wait } from "./co.js";
 import { checkGroupSeq, groupChain } from "./gates.js";
 import { HOST_POLICY_V10, HOST_POLICY_V11, HOST_POLICY_V9, hostPolicy } from "./host-policy.js";
+import { IdTable } from "./id-table.js";
 import { LowestIdAllocator, SortedRangeIndex } from "./sorted-index.js";
 
 const TAG = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
@@ -61,6 +62,7 @@ describe("extent pipeline building blocks", () => {
       const sorted = [...live.values()].sort((a, b) => a.dpa - b.dpa);
       expect([...idx.values()]).toEqual(sorted);
       expect(idx.size).toBe(sorted.length);
+      expect(idx.last()).toBe(sorted[sorted.length - 1]);
       for (const q of [0, 7, 12345, 25003, 49999]) {
         const floor = [...sorted].reverse().find((x) => x.dpa <= q);
         expect(idx.floor(q)).toBe(floor);
@@ -70,12 +72,66 @@ describe("extent pipeline building blocks", () => {
     },
   );
 
+  test.prop([fc.uniqueArray(fc.integer({ min: 0, max: 2000 }), { maxLength: 1500 }), fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 300 }), fc.boolean()])(
+    "deleteAll removes exactly the given entries (runs in one splice, absent ones skipped), the rest stays ordered",
+    (starts, from, count, reversed) => {
+      const idx = new SortedRangeIndex<{ dpa: number; len: number }>();
+      const entries = [...starts].sort((a, b) => a - b).map((s) => ({ dpa: s * 10, len: 5 }));
+      // Ascending inserts take the append path (and split full chunks).
+      for (const e of entries) idx.insert(e);
+      expect([...idx.values()]).toEqual(entries);
+      const gone = entries.slice(from, from + count);
+      const batch = [...gone, { dpa: 7, len: 1 }];
+      idx.deleteAll(reversed ? batch.reverse() : batch);
+      const left = entries.filter((e) => !gone.includes(e));
+      expect([...idx.values()]).toEqual(left);
+      expect(idx.size).toBe(left.length);
+      for (const e of gone) expect(idx.containing(e.dpa, e.len)).toBeUndefined();
+    },
+  );
+
   it("ids are allocated lowest free first, from the base", () => {
     const ids = new LowestIdAllocator(1);
     expect([ids.alloc(), ids.alloc(), ids.alloc(), ids.alloc()]).toEqual([1, 2, 3, 4]);
     ids.release(3);
     ids.release(1);
     expect([ids.alloc(), ids.alloc(), ids.alloc()]).toEqual([1, 3, 5]);
+  });
+
+  test.prop([fc.array(fc.oneof(fc.constant(-1), fc.nat(40)), { maxLength: 300 })])("the id allocator always hands out the lowest free id (also after every id was freed)", (ops) => {
+    const ids = new LowestIdAllocator(1);
+    const live = new Set<number>();
+    for (const op of ops) {
+      if (op === -1 || live.size === 0) {
+        let lowest = 1;
+        while (live.has(lowest)) lowest++;
+        const id = ids.alloc();
+        expect(id).toBe(lowest);
+        live.add(id);
+      } else {
+        const id = [...live][op % live.size] as number;
+        ids.release(id);
+        live.delete(id);
+      }
+    }
+  });
+
+  it("the id table keeps records by id, in id order, and forgets freed ids", () => {
+    const t = new IdTable<string>();
+    t.set(3, "c");
+    t.set(1, "a");
+    t.set(2, "b");
+    expect([...t.values()]).toEqual(["a", "b", "c"]);
+    expect(t.size).toBe(3);
+    expect(t.delete(2)).toBe(true);
+    expect(t.delete(2)).toBe(false);
+    expect(t.get(2)).toBeUndefined();
+    expect(t.get(-1)).toBeUndefined();
+    expect([...t.values()]).toEqual(["a", "c"]);
+    t.delete(3);
+    t.delete(1);
+    expect(t.size).toBe(0);
+    expect([...t.values()]).toEqual([]);
   });
 
   it("coroutines run synchronously until a promise, then resume; rejections are thrown into them", async () => {

@@ -32,14 +32,15 @@ import { extentDirSource } from "../dax-region/extent-sysfs.js";
 import type { CxlMailbox } from "../mbox/mailbox.js";
 import { errnoNumber } from "../mbox/rc-errno.js";
 import type { Admission, RegionExtentPolicy, ReleaseCause, ReleaseVerdict } from "../region-driver.js";
-import { DC_EVENT_TYPE, type DcEventRecord } from "../wire/dc-event.js";
+import { DC_EVENT_TYPE } from "../wire/dc-event.js";
+import type { DcEventRecordHead } from "../wire/event-record.js";
 import type { DcExtent, DpaRange } from "../wire/extent.js";
 import { EVENT_LOG } from "../wire/opcodes.js";
 import type { DcEvent, ExtentLifecycleEvent, ExtentRule, KernelLogLine } from "./events.js";
 import { pra } from "./format.js";
-import { type ChainGroup, checkGroupAlignment, checkGroupPartition, checkGroupSeq, groupChain, partitionError } from "./gates.js";
+import { type ChainGroup, checkGroupAlignment, checkGroupPartition, checkGroupSeq, groupChain, partitionError, partitionOf } from "./gates.js";
 import { HOST_POLICY_V11, type HostPolicy } from "./host-policy.js";
-import { DcExtentRecord, type DcExtentPartition, type DcRegionTarget, rangeOf, TagGroupRecord, type TargetState } from "./model.js";
+import { type CheckedExtent, DcExtentRecord, type DcExtentPartition, type DcRegionTarget, TagGroupRecord, type TargetState } from "./model.js";
 import { readExtentList } from "./scan.js";
 import { type Co, run, runAsync, wait } from "./co.js";
 
@@ -109,18 +110,22 @@ class MemdevState {
   targets: TargetState<CxlDaxRegion>[] = [];
   /** `add_ctx.pending_extents`. */
   pending: DcExtent[] = [];
+  /** R47 [L-dev]: release records of a More-chain that has not closed. */
+  pendingRelease: DcExtent[] = [];
   /** `add_ctx.armed`. */
   armed = false;
   /** When the armed watchdog expires (clock ms). */
   deadline = 0;
-  watchdog: Disposable | undefined;
+  // Every field is set in the constructor, in one order: a property added later gives each
+  // instance's hidden class a transition, and the hot paths reading `m` deoptimised per memdev.
+  watchdog: Disposable | undefined = undefined;
   /** Steps waiting for this memdev's event thread (drains, timeouts). */
   readonly steps: { make: () => Co<void>; done?: () => void }[] = [];
   /** A step is running (synchronously or as a promise). */
   active = false;
   drainQueued = false;
   attached = true;
-  interrupt: Subscription | undefined;
+  interrupt: Subscription | undefined = undefined;
   readonly untrack: () => void;
 
   constructor(readonly options: DcMemdevOptions) {
@@ -161,15 +166,9 @@ class MemdevState {
 
 /** Outcome of the per-extent checks (R28). */
 type Checked =
-  | { readonly kind: "new"; readonly target: TargetState<CxlDaxRegion>; readonly sharable: boolean }
-  | { readonly kind: "duplicate"; readonly target: TargetState<CxlDaxRegion> }
+  | CheckedExtent<CxlDaxRegion>
   | { readonly kind: "fail"; readonly errno: ErrnoCode; readonly rule: ExtentRule; readonly reason: string; readonly region: CxlDaxRegion | undefined };
 
-interface NewMember {
-  readonly e: DcExtent;
-  readonly target: TargetState<CxlDaxRegion>;
-  readonly seqNum: number;
-}
 
 /** Module bindings read once (hot loops would pay a getter per read under vitest's module runner). */
 const NULL = NULL_UUID;
@@ -195,6 +194,8 @@ export class CxlExtentCore implements DaxRegionEngine {
   private readonly dcSubject = new Subject<DcEvent>();
   private readonly lifecycleSubject = new Subject<ExtentLifecycleEvent>();
   private readonly perExtentGroups: boolean;
+  /** R47 [L-dev]: release records are staged into chains. */
+  private readonly stagedRelease: boolean;
   private busy = 0;
   private idleWaiters: (() => void)[] = [];
   private disposed = false;
@@ -215,6 +216,7 @@ export class CxlExtentCore implements DaxRegionEngine {
     this.policy = options.policy ?? HOST_POLICY_V11;
     this.kernelLog = options.kernelLog;
     this.perExtentGroups = this.policy.untaggedGrouping === "per-extent";
+    this.stagedRelease = this.policy.releaseMode === "chain-fully-named";
     this.sysfs = options.sysfs;
     this.untrack = leakTracker.track("cxl-extent-core", options.name);
     // The core lives as long as the host's driver core: its events$ completes on host dispose.
@@ -290,6 +292,7 @@ export class CxlExtentCore implements DaxRegionEngine {
     m.watchdog = undefined;
     m.armed = false;
     m.pending = [];
+    m.pendingRelease = [];
     this.memdevs.delete(m.options.memdev);
     m.complete();
     m.untrack();
@@ -392,9 +395,15 @@ export class CxlExtentCore implements DaxRegionEngine {
     }
   }
 
-  /** @internal Host-initiated release of one group. */
+  /**
+   * @internal Host-initiated release of one group (`cxl_release_tag_group`): the region's caches
+   * are invalidated first, and a failure leaves the group intact (its errno is thrown).
+   */
   releaseGroup(region: CxlDaxRegion, group: TagGroupRecord): Promise<ReleaseVerdict> {
-    return this.track(() => runAsync(this.releaseGroupRecord(region, group, "host")));
+    return this.track(() => {
+      if (group.live) region.invalidateMemregion?.();
+      return runAsync(this.releaseGroupRecord(region, group, "host"));
+    });
   }
 
   private *notifyExistingGroup(region: CxlDaxRegion, g: TagGroupRecord): Co<void> {
@@ -485,9 +494,9 @@ export class CxlExtentCore implements DaxRegionEngine {
   /** `cxl_mem_get_records_log(DCD)`: read, trace and dispatch each record, clear; until empty. */
   private *drain(m: MemdevState): Co<void> {
     while (m.attached) {
-      let records: readonly DcEventRecord[];
+      let records: readonly DcEventRecordHead[];
       try {
-        records = m.mailbox.getEventRecords(DC_LOG).records;
+        records = m.mailbox.getDcEventRecordHeads(DC_LOG);
       } catch (err) {
         const code = errnoOf(err);
         this.log("err", m.name, `Event log '${DC_LOG}': Failed to query event records : -${errnoNumber(code)}`);
@@ -497,6 +506,9 @@ export class CxlExtentCore implements DaxRegionEngine {
       if (records.length === 0) return;
       for (const r of records) {
         if (this.dcObserved(m)) this.emitDc(m, { type: "record", memdev: m.name, handle: r.handle, eventType: r.eventType, more: r.more, extent: r.extent, time: this.clock.now() });
+        // Most records of a chain only stage (More=1): that path cannot fail or wait, so it
+        // skips the dispatch coroutines (two generator objects per record).
+        if (r.eventType === ADD && r.more && this.stageAdd(m, r)) continue;
         yield* this.dispatch(m, r);
         if (!isAttached(m)) return;
       }
@@ -512,7 +524,7 @@ export class CxlExtentCore implements DaxRegionEngine {
   }
 
   /** R18 dispatch of one record; a failure is logged as "dcd event failed: %d". */
-  private *dispatch(m: MemdevState, r: DcEventRecord): Co<void> {
+  private *dispatch(m: MemdevState, r: DcEventRecordHead): Co<void> {
     let code: ErrnoCode | undefined;
     try {
       switch (r.eventType) {
@@ -520,7 +532,7 @@ export class CxlExtentCore implements DaxRegionEngine {
           code = yield* this.handleAdd(m, r);
           break;
         case RELEASE:
-          code = yield* this.handleRelease(m, r.extent);
+          code = this.stagedRelease ? yield* this.stageRelease(m, r) : yield* this.handleRelease(m, r.extent);
           break;
         case FORCED:
           this.log("err", m.name, "Forced release event ignored.", "R46");
@@ -540,7 +552,19 @@ export class CxlExtentCore implements DaxRegionEngine {
 
   // ---- add staging (R19-R21) -----------------------------------------------------------------
 
-  private *handleAdd(m: MemdevState, r: DcEventRecord): Co<ErrnoCode | undefined> {
+  /**
+   * R19 for an Add record with More=1 below the cap: stage it and (re)arm the watchdog. False
+   * when the cap would trip (R21), which `handleAdd` reports.
+   */
+  private stageAdd(m: MemdevState, r: DcEventRecordHead): boolean {
+    const cap = this.policy.maxPendingExtents;
+    if (cap !== null && m.pending.length >= cap) return false;
+    m.pending.push(r.extent);
+    if (this.policy.chainTimeoutMs !== null) this.armWatchdog(m, this.policy.chainTimeoutMs);
+    return true;
+  }
+
+  private *handleAdd(m: MemdevState, r: DcEventRecordHead): Co<ErrnoCode | undefined> {
     const cap = this.policy.maxPendingExtents;
     if (cap !== null && m.pending.length >= cap) {
       const dropped = m.pending;
@@ -554,12 +578,12 @@ export class CxlExtentCore implements DaxRegionEngine {
       }
       return "ENOSPC";
     }
-    m.pending.push(r.extent);
+    // More=1: nothing is validated or surfaced yet; (re)arm the watchdog (R19, R20).
     if (r.more) {
-      // More=1: nothing is validated or surfaced yet; (re)arm the watchdog (R19, R20).
-      if (this.policy.chainTimeoutMs !== null) this.armWatchdog(m, this.policy.chainTimeoutMs);
+      this.stageAdd(m, r);
       return undefined;
     }
+    m.pending.push(r.extent);
     this.disarm(m);
     const chain = m.pending;
     m.pending = [];
@@ -625,12 +649,12 @@ export class CxlExtentCore implements DaxRegionEngine {
   private sendAddResponse(m: MemdevState, extents: readonly DpaRange[], cause: "chain" | "timeout" | "cap"): ErrnoCode | undefined {
     try {
       const payloads = m.mailbox.addDcResponse(extents);
-      this.emitDc(m, { type: "add-response", memdev: m.name, extents, payloads, cause });
+      if (this.dcObserved(m)) this.emitDc(m, { type: "add-response", memdev: m.name, extents: extents.map(plainRange), payloads, cause });
       return undefined;
     } catch (err) {
       const code = errnoOf(err);
       // Q5: groups already onlined stay onlined; the divergence is reported, not repaired.
-      this.emitDc(m, { type: "add-response", memdev: m.name, extents, payloads: 0, errno: code, cause });
+      this.emitDc(m, { type: "add-response", memdev: m.name, extents: extents.map(plainRange), payloads: 0, errno: code, cause });
       return code;
     }
   }
@@ -716,11 +740,12 @@ export class CxlExtentCore implements DaxRegionEngine {
     }
 
     // Per-extent checks (R28), seq_num assignment (R30); a failure drops only that extent (R29).
-    const members: NewMember[] = [];
+    // The group record is made with its first new member; members become records at once.
+    let group: TagGroupRecord | undefined;
+    let groupRegion: CxlDaxRegion | undefined;
     const duplicates: DcExtent[] = [];
-    const seqs = new Set<number>();
+    let seqs: Set<number> | undefined;
     let index: number = policy.seqBase;
-    let sharable = false;
     for (const e of g.extents) {
       const arrival = index;
       if (policy.advanceSeqOnFailure) index++;
@@ -734,19 +759,26 @@ export class CxlExtentCore implements DaxRegionEngine {
         this.emitLifecycle(c.target.region, { type: "duplicate", region: c.target.region.regionName, memdev: m.name, tag, extent: e });
         continue;
       }
-      sharable = c.sharable;
       const seqNum = c.sharable ? e.sharedSeq : arrival;
       if (!policy.advanceSeqOnFailure) index++;
-      if (seqs.has(seqNum)) {
+      // Arrival indexes only grow, so only device-stamped (sharable) numbers can collide: the
+      // set is built from the first sharable member on.
+      if (seqs === undefined && c.sharable) seqs = new Set(group?.members.map((r) => r.seqNum));
+      if (seqs?.has(seqNum) === true) {
         const reason = `duplicate seq_num ${seqNum} in tag ${tag}`;
         this.log("warn", c.target.region.name, reason, "R30");
         this.emitLifecycle(c.target.region, { type: "rejected", scope: "extent", region: c.target.region.regionName, memdev: m.name, tag, existing, extents: [e], rule: "R30", errno: "EBUSY", reason });
         continue;
       }
-      seqs.add(seqNum);
-      members.push({ e, target: c.target, seqNum });
+      seqs?.add(seqNum);
+      const target = c.target;
+      if (group === undefined) {
+        groupRegion = target.region;
+        group = new TagGroupRecord(tag, c.sharable, groupRegion, m.name, existing);
+      }
+      group.members.push(new DcExtentRecord(e.dpa, e.len, target.target.hpaStart - target.region.hpaStart + (e.dpa - target.target.dpaStart), seqNum, e.sharedSeq, group, target));
     }
-    if (members.length === 0) {
+    if (group === undefined || groupRegion === undefined) {
       if (duplicates.length > 0) {
         // R33: nothing new. A complete re-offer is answered with nothing.
         const region = m.lookup((duplicates[0] as DcExtent).dpa)?.region ?? firstRegion;
@@ -754,9 +786,10 @@ export class CxlExtentCore implements DaxRegionEngine {
       }
       return;
     }
-    const realised = yield* this.realiseGroup(m, tag, sharable, members, existing);
+    const realised = yield* this.realiseGroup(m, group, groupRegion, existing);
     if (realised === undefined) return;
-    for (const rec of realised.members) accepted.push(rangeOf(rec));
+    // The records are ranges themselves; an observed response event gets plain copies.
+    for (const rec of realised.members) accepted.push(rec);
     if (policy.echoDuplicatesInResponse) for (const d of duplicates) accepted.push({ dpa: d.dpa, len: d.len });
   }
 
@@ -767,14 +800,14 @@ export class CxlExtentCore implements DaxRegionEngine {
       if (log !== undefined) this.log(log, device, reason, rule);
       return { kind: "fail", errno: code, rule, reason, region };
     };
-    const part = partitionError(m.partitions, e);
-    if (part.partition === undefined) return fail("R28.1", "ENXIO", part.log, "err");
+    const partition = e.len > 0 ? partitionOf(m.partitions, e.dpa, e.len) : undefined;
+    if (partition === undefined) return fail("R28.1", "ENXIO", partitionError(m.partitions, e).log ?? "", "err");
     const range = (): string => pra(e.dpa, e.len);
     if (!policy.tagsSupported) {
       if (e.tag !== NULL) return fail("R50", "ENXIO", `DC extent DPA ${range()} (${e.tag}); tags not supported`, "err");
       if (e.sharedSeq !== 0) return fail("R50", "ENXIO", `DC extent DPA ${range()} (${e.tag}); shared_extn_seq=${e.sharedSeq} not supported`, "err");
     }
-    if (part.partition.sharable) {
+    if (partition.sharable) {
       if (e.tag === NULL) return fail("R28.2", "ENXIO", `DC extent DPA ${range()}: sharable-partition extent has null tag (firmware bug)`, "err");
       if (policy.seqBase === 1 && e.sharedSeq === 0) return fail("R28.2", "ENXIO", `DC extent DPA ${range()} (${e.tag}): sharable-partition extent missing shared_extn_seq (firmware bug)`, "err");
     } else if (e.sharedSeq !== 0) {
@@ -789,35 +822,34 @@ export class CxlExtentCore implements DaxRegionEngine {
     if (!target.contains(e.dpa, e.len)) {
       return fail("R28.5", "ENXIO", `DC extent DPA ${range()} (${e.tag}) is not fully in ED ${pra(target.target.dpaStart, target.target.dpaSize)}`, "err", target.target.decoder, region);
     }
-    const holder = target.extents.floor(e.dpa);
+    // Past the last accepted extent (the usual case: devices hand out DPAs upwards) the last one
+    // is the floor and nothing is higher: no search.
+    const extents = target.extents;
+    const last = extents.last();
+    const beyond = last === undefined || last.dpa < e.dpa;
+    const holder = beyond ? last : extents.floor(e.dpa);
     if (holder !== undefined && holder.dpa + holder.len >= e.dpa + e.len) {
       this.log("warn", target.target.decoder, `Extent ${range()} exists; accept again`, "R28.6");
-      return { kind: "duplicate", target };
+      return target.isDuplicate;
     }
-    const overlaps = (holder !== undefined && holder.dpa + holder.len > e.dpa) || (target.extents.higher(e.dpa)?.dpa ?? Infinity) < e.dpa + e.len;
+    const overlaps = (holder !== undefined && holder.dpa + holder.len > e.dpa) || (!beyond && (extents.higher(e.dpa)?.dpa ?? Infinity) < e.dpa + e.len);
     if (overlaps) return fail("R28.6", "ENXIO", `DC extent DPA ${range()} (${e.tag}) overlaps an accepted extent`, "debug", m.name, region);
-    return { kind: "new", target, sharable: part.partition.sharable };
+    return partition.sharable ? target.isNewSharable : target.isNew;
   }
 
   /**
    * R31-R32: register the tag, ask the policy, create the `extentZ.K` devices, tell the policy.
    * Any failure unwinds the group without Release DC (it was never acknowledged).
    */
-  private *realiseGroup(m: MemdevState, tag: string, sharable: boolean, members: readonly NewMember[], existing: boolean): Co<TagGroupRecord | undefined> {
-    const region = (members[0] as NewMember).target.region;
-    const group = new TagGroupRecord(tag, sharable, region, m.name, existing);
-    const wire = members.map((nm) => nm.e);
+  private *realiseGroup(m: MemdevState, group: TagGroupRecord, region: CxlDaxRegion, existing: boolean): Co<TagGroupRecord | undefined> {
+    const tag = group.tag;
     const reject = (rule: ExtentRule, code: ErrnoCode, reason: string): undefined => {
-      this.emitLifecycle(region, { type: "rejected", scope: "group", region: region.regionName, memdev: m.name, tag, existing, extents: wire, rule, errno: code, reason });
+      this.emitLifecycle(region, () => ({ type: "rejected", scope: "group", region: region.regionName, memdev: m.name, tag, existing, extents: group.members.map(toWireRecord), rule, errno: code, reason }));
       return undefined;
     };
     // `alloc_tag_group` → `cxl_tag_register`: the second guard of R24 (-EBUSY).
     if (group.tagged && this.policy.tagUniqueness !== "none" && (this.tagRegistry.has(tag) || region.tags.has(tag))) {
       reject("R31", "EBUSY", `Tag ${tag}: tag group registration failed (-${errnoNumber("EBUSY")})`); return;
-    }
-    for (const nm of members) {
-      const rec = new DcExtentRecord(nm.e.dpa, nm.e.len, nm.target.target.hpaStart - region.hpaStart + (nm.e.dpa - nm.target.target.dpaStart), nm.seqNum, nm.e.sharedSeq, group, nm.target);
-      group.members.push(rec);
     }
     this.registerGroup(region, group);
 
@@ -921,6 +953,67 @@ export class CxlExtentCore implements DaxRegionEngine {
     return undefined;
   }
 
+  /** R47 [L-dev]: stage release records until More=0, then handle the chain as a whole. */
+  private *stageRelease(m: MemdevState, r: DcEventRecordHead): Co<ErrnoCode | undefined> {
+    m.pendingRelease.push(r.extent);
+    if (r.more) return undefined;
+    const chain = m.pendingRelease;
+    m.pendingRelease = [];
+    return yield* this.releaseChain(m, chain);
+  }
+
+  /**
+   * R47 [L-dev]: every record is resolved first (`cxl_resolve_extent`, lookups only); only a
+   * chain in which every named group is named in full (`cxl_group_fully_named`) releases
+   * anything, group by group (cache invalidation, the policy's veto, one Release DC per member).
+   * Untracked DPAs are acknowledged whatever the rest of the chain does: the host holds nothing
+   * there.
+   */
+  private *releaseChain(m: MemdevState, chain: readonly DcExtent[]): Co<ErrnoCode | undefined> {
+    const named = new Map<TagGroupRecord, { region: CxlDaxRegion; members: Set<DcExtentRecord>; range: DpaRange }>();
+    const acknowledge: DpaRange[] = [];
+    let refused: ErrnoCode | undefined;
+    for (const e of chain) {
+      const target = m.lookup(e.dpa);
+      if (target === undefined || target.region.dead) {
+        acknowledge.push({ dpa: e.dpa, len: e.len });
+        continue;
+      }
+      const rec = resolveMember(target, e);
+      if (rec === undefined) {
+        const text = `release DPA ${pra(e.dpa, e.len)} (${e.tag}) matches no dc_extent`;
+        if (this.policy.releaseNoMatch === "einval-no-ack") {
+          this.log("err", target.region.name, text, "R41");
+          refused = "EINVAL";
+        } else {
+          this.log("debug", target.region.name, text, "R41");
+          acknowledge.push({ dpa: e.dpa, len: e.len });
+        }
+        continue;
+      }
+      const entry = named.get(rec.group);
+      if (entry === undefined) named.set(rec.group, { region: target.region, members: new Set([rec]), range: { dpa: e.dpa, len: e.len } });
+      else entry.members.add(rec);
+    }
+    for (const range of acknowledge) this.releaseDc(m, range);
+    for (const [g, entry] of named) {
+      if (entry.members.size === g.members.length) continue;
+      this.log("err", entry.region.name, `release chain names ${entry.members.size} of ${g.members.length} extents of tag ${g.tag}; partial release not supported`, "R47");
+      refused = "EINVAL";
+    }
+    if (refused !== undefined) return refused;
+    for (const [g, entry] of named) {
+      // R42 per group (`cxl_release_tag_group`): a failure stops here; the device may retry.
+      try {
+        entry.region.invalidateMemregion?.();
+      } catch (err) {
+        return errnoOf(err);
+      }
+      yield* this.releaseGroupRecord(entry.region, g, "device", entry.range);
+    }
+    return undefined;
+  }
+
   /** R41 (containment + tag on the same decoder) or R48 (v9: every overlapping extent). */
   private matchRelease(target: TargetState<CxlDaxRegion>, e: DcExtent): TagGroupRecord[] {
     if (this.policy.releaseMatch === "overlap") {
@@ -976,10 +1069,14 @@ export class CxlExtentCore implements DaxRegionEngine {
     if (region.tags.get(g.tag) === g) region.tags.delete(g.tag);
     if (this.tagRegistry.get(g.tag) === g) this.tagRegistry.delete(g.tag);
     const m = this.memdevs.get(g.members[0]?.target.target.memdev as Device);
-    for (const rec of g.members) {
-      rec.target.extents.delete(rec);
-      if (rec.id >= 0 && region.extentsById.get(rec.id) === rec) {
-        region.extentsById.delete(rec.id);
+    const byId = region.extentsById;
+    const members = g.members;
+    const target = members[0]?.target;
+    if (target !== undefined && members.every((rec) => rec.target === target)) target.extents.deleteAll(members);
+    else for (const rec of members) rec.target.extents.delete(rec);
+    for (const rec of members) {
+      if (rec.id >= 0 && byId.get(rec.id) === rec) {
+        byId.delete(rec.id);
         region.ids.release(rec.id);
       }
       // The record is a DpaRange itself; the event (when observed) gets a plain copy.
@@ -1076,6 +1173,17 @@ export class CxlExtentCore implements DaxRegionEngine {
   }
 }
 
+/**
+ * `cxl_resolve_extent`: the live member on `target` containing the record's range with its tag;
+ * on a sharable partition the record's `shared_extn_seq` must also be the member's seq_num.
+ */
+function resolveMember(target: TargetState<CxlDaxRegion>, e: DcExtent): DcExtentRecord | undefined {
+  const rec = target.extents.containing(e.dpa, e.len);
+  if (rec === undefined || !rec.group.live || rec.group.tag !== e.tag) return undefined;
+  if (rec.group.sharable && rec.seqNum !== e.sharedSeq) return undefined;
+  return rec;
+}
+
 /** Read after a step that may have changed it (TypeScript keeps narrowing across calls). */
 function isAttached(m: MemdevState): boolean {
   return m.attached;
@@ -1087,6 +1195,16 @@ function isLive(g: TagGroupRecord): boolean {
 
 function errnoOf(err: unknown): ErrnoCode {
   return isDcdError(err) ? err.code : "EIO";
+}
+
+/** `{ dpa, len }` alone (the response list holds extent records). */
+function plainRange(r: DpaRange): DpaRange {
+  return { dpa: r.dpa, len: r.len };
+}
+
+/** A member as the device sent it (for a rejection event). */
+function toWireRecord(r: DcExtentRecord): DcExtent {
+  return { dpa: r.dpa, len: r.len, tag: r.group.tag, sharedSeq: r.sharedSeq };
 }
 
 function toWire(e: { readonly dpa: number; readonly length: number; readonly tag: string; readonly sharedSeq: number }): DcExtent {

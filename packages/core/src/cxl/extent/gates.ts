@@ -122,7 +122,17 @@ export function checkGroupPartition(tag: string, extents: readonly DcExtent[], p
 export function checkGroupAlignment(tag: string, extents: readonly DcExtent[], align: number): string | undefined {
   if (align === 0) return undefined;
   for (const e of extents) {
-    if (e.dpa % align !== 0 || e.len % align !== 0) return `Tag ${tag}: dropping group, extent DPA:${hexAlt(e.dpa)} LEN:${hexAlt(e.len)} not ${align}-aligned`;
+    if (!isMultiple(e.dpa, align) || !isMultiple(e.len, align)) return `Tag ${tag}: dropping group, extent DPA:${hexAlt(e.dpa)} LEN:${hexAlt(e.len)} not ${align}-aligned`;
   }
   return undefined;
+}
+
+/**
+ * `x % b === 0` for the power-of-two alignments policies use: dividing by a power of two is
+ * exact, so the quotient is an integer exactly when `x` is a multiple. This avoids the
+ * floating-point remainder (a libm call) on DPAs above 2^31, twice per extent.
+ */
+function isMultiple(x: number, b: number): boolean {
+  if ((b & (b - 1)) === 0 && b > 0 && b <= 0x40000000) return Number.isInteger(x / b);
+  return x % b === 0;
 }

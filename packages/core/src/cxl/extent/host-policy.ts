@@ -38,6 +38,13 @@ export interface HostPolicy {
   readonly untaggedGrouping: "chain" | "per-extent";
   /** Release matching: v10/v11 containment + tag on the same decoder (R41); v9 every overlapping extent (R48). */
   readonly releaseMatch: "contain-tag" | "overlap";
+  /**
+   * How release records are handled: every preset handles each record on its own and ignores More
+   * (R22, `whole-group-per-record`). `chain-fully-named` is the [L-dev] snapshot of R47: records
+   * are staged until More=0, and the chain releases a group only when it names every member
+   * (needs `releaseMatch: "contain-tag"`).
+   */
+  readonly releaseMode: "whole-group-per-record" | "chain-fully-named";
   /** A release matching nothing: v11 doc -EINVAL and no acknowledgement; [L-dev] acknowledge and return 0 (Q1). */
   readonly releaseNoMatch: "einval-no-ack" | "ack-return-0";
   /** First `extentZ.K` id: v11 1 (ALLOC1), v9/v10 0. */
@@ -76,6 +83,7 @@ export const HOST_POLICY_V11: HostPolicy = Object.freeze({
   advanceSeqOnFailure: false,
   untaggedGrouping: "chain",
   releaseMatch: "contain-tag",
+  releaseMode: "whole-group-per-record",
   releaseNoMatch: "einval-no-ack",
   extentIdBase: 1,
   requireScanBeforeAdd: true,
@@ -125,6 +133,9 @@ export function hostPolicy(version: LinuxDcdVersion = "L11", overrides: Partial<
   if (p.chainTimeoutMs !== null && !(p.chainTimeoutMs > 0)) throw errno("EINVAL", `host policy: chainTimeoutMs ${p.chainTimeoutMs} is not positive`);
   if (p.maxPendingExtents !== null && (!Number.isSafeInteger(p.maxPendingExtents) || p.maxPendingExtents < 1)) {
     throw errno("EINVAL", `host policy: maxPendingExtents ${p.maxPendingExtents} is not a positive integer`);
+  }
+  if (p.releaseMode === "chain-fully-named" && p.releaseMatch !== "contain-tag") {
+    throw errno("EINVAL", `host policy: releaseMode chain-fully-named names extents by containment and tag; releaseMatch ${p.releaseMatch} cannot go with it`);
   }
   if (!Number.isSafeInteger(p.scanAttempts) || p.scanAttempts < 1) throw errno("EINVAL", `host policy: scanAttempts ${p.scanAttempts} is not a positive integer`);
   return Object.freeze(p);

@@ -5,7 +5,6 @@
 import type { Device } from "../../driver-model/device.js";
 import { NULL_UUID } from "../../uuid.js";
 import type { ExtentGroup, RegionExtent } from "../region-driver.js";
-import type { DpaRange } from "../wire/extent.js";
 import { SortedRangeIndex, type RangeEntry } from "./sorted-index.js";
 
 /** One DC partition of a memdev as the memdev probe found it (R4, R7). */
@@ -40,17 +39,29 @@ export interface RegionSide {
   readonly hpaStart: number;
 }
 
+/** @internal What the per-extent checks (R28) conclude for an extent that passes them. */
+export type CheckedExtent<R extends RegionSide> =
+  | { readonly kind: "new"; readonly target: TargetState<R>; readonly sharable: boolean }
+  | { readonly kind: "duplicate"; readonly target: TargetState<R> };
+
 /** @internal A decoder window with the extents accepted through it. */
 export class TargetState<R extends RegionSide = RegionSide> {
   readonly extents = new SortedRangeIndex<DcExtentRecord>();
   readonly dpaStart: number;
   readonly dpaEnd: number;
+  /** The passing outcomes of R28 for this window, made once (they carry nothing per extent). */
+  readonly isNew: CheckedExtent<R>;
+  readonly isNewSharable: CheckedExtent<R>;
+  readonly isDuplicate: CheckedExtent<R>;
   constructor(
     readonly target: DcRegionTarget,
     readonly region: R,
   ) {
     this.dpaStart = target.dpaStart;
     this.dpaEnd = target.dpaStart + target.dpaSize;
+    this.isNew = Object.freeze({ kind: "new", target: this, sharable: false });
+    this.isNewSharable = Object.freeze({ kind: "new", target: this, sharable: true });
+    this.isDuplicate = Object.freeze({ kind: "duplicate", target: this });
   }
 
   contains(dpa: number, len: number): boolean {
@@ -110,17 +121,53 @@ export class TagGroupRecord {
    * same view shows "" while the group is offered and `extentZ.K` once realised.
    */
   view(): ExtentGroup {
-    this.cachedView ??= Object.freeze({
-      tag: this.tag,
-      tagged: this.tag !== NULL_UUID,
-      sharable: this.sharable,
-      region: this.region.regionName,
-      memdev: this.memdev,
-      extents: Object.freeze(this.members.map((m) => new RegionExtentView(m, this.region.hpaStart))),
-      existing: this.existing,
-    });
+    this.cachedView ??= groupView(this);
     return this.cachedView;
   }
+}
+
+/**
+ * A group's view. Its `extents` are built on first read: a policy that never looks at them (a
+ * no-op driver, most `admit`s) costs no object per extent. A class with a prototype getter: an
+ * object literal with a getter, or a `defineProperty`, costs microseconds per view in V8.
+ * `toJSON` gives the plain shape (with `extents`) to serialisers.
+ */
+class GroupView implements ExtentGroup {
+  readonly tag: string;
+  readonly tagged: boolean;
+  readonly sharable: boolean;
+  readonly region: string;
+  readonly memdev: string;
+  readonly existing: boolean;
+  #extents: readonly RegionExtent[] | undefined;
+  readonly #group: TagGroupRecord;
+
+  constructor(g: TagGroupRecord) {
+    this.#group = g;
+    this.tag = g.tag;
+    this.tagged = g.tag !== NULL_UUID;
+    this.sharable = g.sharable;
+    this.region = g.region.regionName;
+    this.memdev = g.memdev;
+    this.existing = g.existing;
+    this.#extents = undefined;
+  }
+
+  get extents(): readonly RegionExtent[] {
+    if (this.#extents === undefined) {
+      const g = this.#group;
+      this.#extents = Object.freeze(g.members.map((m) => new RegionExtentView(m, g.region.hpaStart)));
+    }
+    return this.#extents;
+  }
+
+  toJSON(): ExtentGroup {
+    return { tag: this.tag, tagged: this.tagged, sharable: this.sharable, region: this.region, memdev: this.memdev, extents: this.extents, existing: this.existing };
+  }
+}
+
+function groupView(g: TagGroupRecord): ExtentGroup {
+  return new GroupView(g);
 }
 
 /** A member as the policy sees it (`RegionExtent`), backed by its record. */
@@ -153,8 +200,4 @@ class RegionExtentView implements RegionExtent {
   toJSON(): RegionExtent {
     return { dpa: this.dpa, length: this.length, hpa: this.hpa, offset: this.offset, tag: this.tag, seqNum: this.seqNum, sharedSeq: this.sharedSeq, name: this.name };
   }
-}
-
-export function rangeOf(r: DcExtentRecord): DpaRange {
-  return { dpa: r.dpa, len: r.len };
 }

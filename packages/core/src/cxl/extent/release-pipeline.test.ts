@@ -9,7 +9,7 @@ import { errno } from "../../errors.js";
 import { NULL_UUID } from "../../uuid.js";
 import { DC_EVENT_TYPE } from "../wire/dc-event.js";
 import { hostPolicy } from "./host-policy.js";
-import { ext, Harness, type HarnessOptions, MIB, OP, P0, TAG_A, TAG_B } from "./test-support/harness.js";
+import { ext, Harness, type HarnessOptions, MIB, OP, P0, P1, PARTITION_0, PARTITION_1, TAG_A, TAG_B, TAG_C } from "./test-support/harness.js";
 
 const R0 = { id: 0, dpaStart: P0, dpaSize: 512 * MIB };
 const RELEASE = DC_EVENT_TYPE.RELEASE_CAPACITY;
@@ -208,6 +208,95 @@ describe("extent release pipeline", () => {
     await h.host.core.driverRegister(cxlDaxRegionDriver);
     await h.idle();
     expect(h.dax().extentList().map((e) => e.dpa)).toEqual([P0 + 4 * MIB]);
+  });
+
+  describe("R47 [L-dev] staged release chains (releaseMode chain-fully-named)", () => {
+    const staged = hostPolicy("L11", { releaseMode: "chain-fully-named" });
+
+    it("R47: records wait for More=0; a chain naming part of a group releases nothing, one naming every member (any order) releases it", async () => {
+      await setup({ policy: staged });
+      await h.add([ext(P0, 2 * MIB, TAG_A), ext(P0 + 4 * MIB, 2 * MIB, TAG_A), ext(P0 + 8 * MIB, 2 * MIB, TAG_A)]);
+      await h.add([ext(P0 + 16 * MIB, 2 * MIB, TAG_B)]);
+      // Two of TAG_A's three members and all of TAG_B: the whole chain is refused, nothing changes.
+      await h.inject([
+        { eventType: RELEASE, extent: ext(P0 + 16 * MIB, 2 * MIB, TAG_B), more: true },
+        { eventType: RELEASE, extent: ext(P0 + 4 * MIB, 2 * MIB, TAG_A), more: true },
+        { eventType: RELEASE, extent: ext(P0, 2 * MIB, TAG_A), more: false },
+      ]);
+      expect(h.logged(`release chain names 2 of 3 extents of tag ${TAG_A}; partial release not supported`)).toEqual([expect.objectContaining({ level: "err", rule: "R47" })]);
+      expect(h.logged("dcd event failed: -22")).toHaveLength(1);
+      expect(h.releases()).toEqual([]);
+      expect(h.extentDirs()).toEqual(["extent0.1", "extent0.2", "extent0.3", "extent0.4"]);
+
+      // An open chain changes nothing until it closes.
+      await h.inject([{ eventType: RELEASE, extent: ext(P0 + 8 * MIB, 2 * MIB, TAG_A), more: true }]);
+      expect(h.extentDirs()).toHaveLength(4);
+      expect(h.releases()).toEqual([]);
+      // A sub-range names its containing member; the order does not matter.
+      await h.inject([
+        { eventType: RELEASE, extent: ext(P0 + 2 * MIB, MIB / 2, NULL_UUID), more: true },
+        { eventType: RELEASE, extent: ext(P0 + 4 * MIB, 2 * MIB, TAG_A), more: true },
+        { eventType: RELEASE, extent: ext(P0 + MIB, MIB, TAG_A), more: false },
+      ]);
+      // The staged record joined this chain; a record inside no member matches nothing: refused again.
+      expect(h.logged("matches no dc_extent")).toHaveLength(1);
+      expect(h.extentDirs()).toHaveLength(4);
+      await h.inject([
+        { eventType: RELEASE, extent: ext(P0 + 8 * MIB, 2 * MIB, TAG_A), more: true },
+        { eventType: RELEASE, extent: ext(P0 + 4 * MIB, 2 * MIB, TAG_A), more: true },
+        { eventType: RELEASE, extent: ext(P0 + MIB, MIB, TAG_A), more: false },
+      ]);
+      expect(h.extentDirs()).toEqual(["extent0.4"]);
+      expect(h.releases().map((r) => r.extent)).toEqual([
+        { dpa: P0, len: 2 * MIB },
+        { dpa: P0 + 4 * MIB, len: 2 * MIB },
+        { dpa: P0 + 8 * MIB, len: 2 * MIB },
+      ]);
+      expect(h.core.liveTags()).toEqual([TAG_B]);
+      expect(h.events("released")).toHaveLength(1);
+      expect(h.events("released")[0]).toMatchObject({ cause: "device", group: { tag: TAG_A } });
+    });
+
+    it("R47: on a sharable partition a record names a member only with its seq_num; untracked DPAs are acknowledged", async () => {
+      await setup({ policy: staged, partitions: [PARTITION_0, PARTITION_1] });
+      await h.region({ id: 1, dpaStart: P1, dpaSize: 256 * MIB });
+      await h.add([ext(P1, 2 * MIB, TAG_C, 0), ext(P1 + 2 * MIB, 2 * MIB, TAG_C, 1)]);
+      expect(h.extentDirs(1)).toHaveLength(2);
+      // Right ranges, swapped sequence numbers: neither record names a member.
+      await h.inject([
+        { eventType: RELEASE, extent: ext(P1, 2 * MIB, TAG_C, 1), more: true },
+        { eventType: RELEASE, extent: ext(P1 + 2 * MIB, 2 * MIB, TAG_C, 0), more: true },
+        { eventType: RELEASE, extent: ext(P0 + 600 * MIB, 2 * MIB), more: false },
+      ]);
+      expect(h.logged("matches no dc_extent")).toHaveLength(2);
+      expect(h.extentDirs(1)).toHaveLength(2);
+      // The DPA no region tracks is acknowledged, and is no failure of the chain by itself.
+      expect(h.releases().map((r) => r.extent)).toEqual([{ dpa: P0 + 600 * MIB, len: 2 * MIB }]);
+      await h.inject([
+        { eventType: RELEASE, extent: ext(P1 + 2 * MIB, 2 * MIB, TAG_C, 1), more: true },
+        { eventType: RELEASE, extent: ext(P1, 2 * MIB, TAG_C, 0), more: false },
+      ]);
+      expect(h.extentDirs(1)).toEqual([]);
+      expect(h.releases()).toHaveLength(3);
+      expect(h.logged("dcd event failed")).toHaveLength(1);
+    });
+
+    it("R47: the device's FM release of a whole group (one record per member, More-chained) releases it; naming one member does not", async () => {
+      await setup({ policy: staged });
+      await h.add([ext(P0, 2 * MIB, TAG_A), ext(P0 + 2 * MIB, 2 * MIB, TAG_A)]);
+      await h.release([{ dpa: P0, len: 2 * MIB }]);
+      expect(h.extentDirs()).toHaveLength(2);
+      expect(h.logged("names 1 of 2 extents")).toHaveLength(1);
+      await h.releaseTag(TAG_A);
+      expect(h.extentDirs()).toEqual([]);
+      expect(h.count(OP.RELEASE_DC)).toBe(2);
+      expect(h.device.acceptedExtents(0)).toEqual([]);
+    });
+
+    it("R47: chain-fully-named needs containment matching (EINVAL with v9's overlap matching)", () => {
+      expect(() => hostPolicy("L9", { releaseMode: "chain-fully-named" })).toThrow(expect.objectContaining({ code: "EINVAL" }));
+      expect(hostPolicy("L11").releaseMode).toBe("whole-group-per-record");
+    });
   });
 
   it("host-initiated release of one group (cxl release-extents): by tag or extent id; deferred while in use", async () => {

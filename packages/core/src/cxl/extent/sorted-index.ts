@@ -52,11 +52,23 @@ export class SortedRangeIndex<T extends RangeEntry> {
     return ans;
   }
 
+  /** The entry with the greatest start. */
+  last(): T | undefined {
+    const chunk = this.chunks[this.chunks.length - 1];
+    return chunk === undefined ? undefined : chunk[chunk.length - 1];
+  }
+
   insert(entry: T): void {
     this.count++;
     if (this.chunks.length === 0) {
       this.chunks.push([entry]);
       this.mins.push(entry.dpa);
+      return;
+    }
+    // Devices hand out DPAs upwards, so most inserts append: no search.
+    const lastChunk = this.chunks[this.chunks.length - 1] as T[];
+    if ((lastChunk[lastChunk.length - 1] as T).dpa < entry.dpa && lastChunk.length < MAX_CHUNK) {
+      lastChunk.push(entry);
       return;
     }
     const c = this.chunkFor(entry.dpa);
@@ -87,6 +99,34 @@ export class SortedRangeIndex<T extends RangeEntry> {
       this.mins.splice(c, 1);
     } else if (at === 0) this.mins[c] = (chunk[0] as T).dpa;
     return true;
+  }
+
+  /**
+   * Remove these exact entries (absent ones are skipped). Entries that follow each other in the
+   * index (a group's members, in DPA order) leave in one splice instead of one each.
+   */
+  deleteAll(entries: readonly T[]): void {
+    let i = 0;
+    while (i < entries.length) {
+      const first = entries[i] as T;
+      if (this.chunks.length === 0) return;
+      const c = this.chunkFor(first.dpa);
+      const chunk = this.chunks[c] as T[];
+      const at = SortedRangeIndex.floorIn(chunk, first.dpa);
+      if (at < 0 || chunk[at] !== first) {
+        i++;
+        continue;
+      }
+      let k = 1;
+      while (i + k < entries.length && at + k < chunk.length && chunk[at + k] === entries[i + k]) k++;
+      chunk.splice(at, k);
+      this.count -= k;
+      if (chunk.length === 0) {
+        this.chunks.splice(c, 1);
+        this.mins.splice(c, 1);
+      } else if (at === 0) this.mins[c] = (chunk[0] as T).dpa;
+      i += k;
+    }
   }
 
   /** The entry with the greatest start ≤ dpa. */
@@ -158,7 +198,9 @@ export class LowestIdAllocator {
         if (l < heap.length && (heap[l] as number) < (heap[m] as number)) m = l;
         if (r < heap.length && (heap[r] as number) < (heap[m] as number)) m = r;
         if (m === i) break;
-        [heap[i], heap[m]] = [heap[m] as number, heap[i] as number];
+        const t = heap[i] as number;
+        heap[i] = heap[m] as number;
+        heap[m] = t;
         i = m;
       }
     }
@@ -168,12 +210,20 @@ export class LowestIdAllocator {
   release(id: number): void {
     // Every freed id is below `next`, so the heap's minimum is the lowest free id.
     const heap = this.free;
+    if (heap.length + 1 === this.next - this.base) {
+      // Every id is free again: start over (the next alloc is `base` either way), no heap.
+      heap.length = 0;
+      this.next = this.base;
+      return;
+    }
     heap.push(id);
     let i = heap.length - 1;
     while (i > 0) {
       const p = (i - 1) >>> 1;
       if ((heap[p] as number) <= (heap[i] as number)) break;
-      [heap[p], heap[i]] = [heap[i] as number, heap[p] as number];
+      const t = heap[p] as number;
+      heap[p] = heap[i] as number;
+      heap[i] = t;
       i = p;
     }
   }

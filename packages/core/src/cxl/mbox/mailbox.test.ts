@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NULL_UUID } from "../../uuid.js";
 import { MBOX_RC } from "../wire/rc.js";
 import { OPCODE } from "../wire/opcodes.js";
-import { decodeUpdatedExtentList } from "../wire/updated-extent-list.js";
+import { decodeUpdatedExtentList, encodeUpdatedExtentList } from "../wire/updated-extent-list.js";
 import { CxlMailbox } from "./mailbox.js";
 import { errnoNumber, mboxRcToErrno } from "./rc-errno.js";
 import type { CxlMailboxTransport } from "./transport.js";
@@ -106,6 +106,25 @@ describe("CxlMailbox", () => {
     expect(d.acceptedExtents(0)).toHaveLength(3);
     expect(mbox.releaseDc([{ dpa: BASE, len: 2 * MIB }])).toBe(1);
     expect(d.acceptedExtents(0)).toHaveLength(2);
+    expect(mbox.releaseDc([{ dpa: BASE + 8 * MIB, len: 2 * MIB }])).toBe(1);
+    expect(d.acceptedExtents(0).map((e) => e.dpa)).toEqual([BASE + 4 * MIB]);
+  });
+
+  it("R44: a one-extent Release DC carries the list codec's exact bytes, each command its own values", () => {
+    const seen: Uint8Array[] = [];
+    const mbox = new CxlMailbox({
+      payloadSize: 256,
+      execute(_opcode, payload) {
+        // The input may be reused registers: a transport that keeps it copies it.
+        seen.push(payload.slice());
+        return { rc: 0, payload: new Uint8Array(0) };
+      },
+    });
+    const a = { dpa: 2 ** 40 + 2 * MIB, len: 4 * MIB };
+    const b = { dpa: BASE, len: 2 * MIB };
+    mbox.releaseDc([a]);
+    mbox.releaseDc([b]);
+    expect(seen).toEqual([encodeUpdatedExtentList({ more: false, extents: [a] }), encodeUpdatedExtentList({ more: false, extents: [b] })]);
   });
 
   it("R34: splits a long Add DC Response into payloads with More on all but the last", () => {

@@ -15,12 +15,13 @@ import { errno, isDcdError } from "../../errors.js";
 import { decodeGetDcConfigOut, encodeGetDcConfigIn, type DcConfig, type DcRegionConfig } from "../wire/dc-config.js";
 import { DC_EXTENT_SIZE } from "../wire/dc-extent.js";
 import { EVENT_RECORD_LENGTH } from "../wire/dc-event.js";
-import { decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsIn, CLEAR_EVENT_RECORDS_HEADER, GET_EVENT_RECORDS_HEADER, type EventRecordsPage } from "../wire/event-records-payload.js";
+import type { DcEventRecordHead } from "../wire/event-record.js";
+import { decodeGetEventRecordHeads, decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsIn, CLEAR_EVENT_RECORDS_HEADER, GET_EVENT_RECORDS_HEADER, type EventRecordsPage } from "../wire/event-records-payload.js";
 import type { DpaRange } from "../wire/extent.js";
 import { decodeGetExtentListOut, encodeGetExtentListIn, EXTENT_LIST_OUT_HEADER, type ExtentListPage } from "../wire/extent-list.js";
 import { OPCODE } from "../wire/opcodes.js";
 import { mboxRcName } from "../wire/rc.js";
-import { encodeUpdatedExtentList, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE } from "../wire/updated-extent-list.js";
+import { encodeSingleUpdatedExtent, encodeUpdatedExtentList, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE } from "../wire/updated-extent-list.js";
 import { mboxRcToErrno } from "./rc-errno.js";
 import type { CxlMailboxTransport } from "./transport.js";
 
@@ -59,6 +60,8 @@ export class CxlMailbox {
   /** Mailbox payload size in bytes. */
   readonly payloadSize: number;
   private readonly counts = new Map<number, number>();
+  /** The payload registers of single-extent Release DC commands (see `CxlMailboxTransport`). */
+  private releaseRegisters: Uint8Array | undefined;
 
   constructor(
     private readonly transport: CxlMailboxTransport,
@@ -149,6 +152,15 @@ export class CxlMailbox {
     return this.decode(OPCODE.GET_EVENT_RECORDS, () => decodeGetEventRecordsOut(out));
   }
 
+  /**
+   * 0100h as the kernel's DC event handler reads it: per record only the handle, type, More and
+   * extent (`cxl_mem_get_records_log` hands the rest to trace points nobody may read).
+   */
+  getDcEventRecordHeads(logType: number): DcEventRecordHead[] {
+    const out = this.send(OPCODE.GET_EVENT_RECORDS, encodeGetEventRecordsIn({ logType }), GET_EVENT_RECORDS_HEADER);
+    return this.decode(OPCODE.GET_EVENT_RECORDS, () => decodeGetEventRecordHeads(out));
+  }
+
   /** 0101h for `handles`, split into commands of at most 255 handles that fit the payload. */
   clearEventRecords(logType: number, handles: readonly number[]): void {
     const max = Math.min(CLEAR_EVENT_MAX_HANDLES, Math.floor((this.payloadSize - CLEAR_EVENT_RECORDS_HEADER) / 2));
@@ -172,6 +184,13 @@ export class CxlMailbox {
    */
   releaseDc(extents: readonly DpaRange[]): number {
     if (extents.length === 0) throw errno("EINVAL", `${this.name}: Release DC needs at least one extent`);
+    if (extents.length === 1) {
+      // The kernel's case (one command per extent, R44): the input is written into the reused
+      // payload registers, as on hardware, instead of a new buffer per extent.
+      const e = extents[0] as DpaRange;
+      this.send(OPCODE.RELEASE_DC, encodeSingleUpdatedExtent((this.releaseRegisters ??= new Uint8Array(UPDATED_EXTENT_LIST_HEADER + UPDATED_EXTENT_SIZE)), e.dpa, e.len));
+      return 1;
+    }
     return this.sendUpdatedExtentList(OPCODE.RELEASE_DC, extents);
   }
 

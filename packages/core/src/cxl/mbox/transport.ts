@@ -12,7 +12,10 @@ export interface CxlMailboxReply {
 }
 
 export interface CxlMailboxTransport {
-  /** Run one command from its exact input bytes (synchronous: the doorbell model). */
+  /**
+   * Run one command from its exact input bytes (synchronous: the doorbell model). The input may
+   * be the client's reused payload registers: read it during the call, copy it to keep it.
+   */
   execute(opcode: number, payload: Uint8Array): CxlMailboxReply;
   /** "An event log has new records" (MSI/MSI-X). Absent: the device has no event interrupts (R6). */
   readonly interrupt$?: Observable<unknown> | undefined;

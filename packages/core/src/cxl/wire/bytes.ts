@@ -51,3 +51,8 @@ export function putU64(bytes: Uint8Array, offset: number, value: number): void {
 export function getU32(bytes: Uint8Array, offset: number): number {
   return ((bytes[offset] ?? 0) | ((bytes[offset + 1] ?? 0) << 8) | ((bytes[offset + 2] ?? 0) << 16)) + (bytes[offset + 3] ?? 0) * 0x100_0000;
 }
+
+/** {@link readU64} straight from the bytes: no DataView for a small payload (one per Release DC). */
+export function getU64(bytes: Uint8Array, offset: number): number {
+  return getU32(bytes, offset) + getU32(bytes, offset + 4) * TWO_32;
+}

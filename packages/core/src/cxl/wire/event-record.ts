@@ -7,6 +7,7 @@ import { errno, uuidFromBytes, uuidToBytes } from "@dcd/core";
 import { DC_EVENT_FLAG_MORE, DC_EVENT_UUID, EVENT_RECORD_LENGTH, type DcEventRecord, type DcEventType } from "./dc-event.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
 import { readDcExtent, writeDcExtent } from "./dc-extent.js";
+import type { DcExtent } from "./extent.js";
 
 const DC_UUID_BYTES = uuidToBytes(DC_EVENT_UUID);
 
@@ -58,6 +59,29 @@ export function readDcEventRecord(v: DataView, bytes: Uint8Array, offset: number
     extent: readDcExtent(v, bytes, offset + 0x38),
     numAvailExtents: v.getUint32(offset + 0x78, true),
     numAvailTags: v.getUint32(offset + 0x7c, true),
+  };
+}
+
+/** What the host's DC event handler reads of a record (R18): its handle, type, More and extent. */
+export interface DcEventRecordHead {
+  readonly handle: number;
+  readonly eventType: DcEventType;
+  readonly more: boolean;
+  readonly extent: DcExtent;
+}
+
+/** {@link readDcEventRecord} for those four fields only (same checks): one small object per record. */
+export function readDcEventRecordHead(v: DataView, bytes: Uint8Array, offset: number): DcEventRecordHead {
+  for (let i = 0; i < 16; i++) {
+    if (bytes[offset + i] !== DC_UUID_BYTES[i]) {
+      throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuidFromBytes(bytes, offset)} is not the Dynamic Capacity event uuid`);
+    }
+  }
+  return {
+    handle: v.getUint16(offset + 0x14, true),
+    eventType: bytes[offset + 0x30] as DcEventType,
+    more: ((bytes[offset + 0x35] as number) & DC_EVENT_FLAG_MORE) !== 0,
+    extent: readDcExtent(v, bytes, offset + 0x38),
   };
 }
 

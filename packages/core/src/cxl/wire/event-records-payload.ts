@@ -5,7 +5,7 @@
  */
 import { EVENT_RECORD_LENGTH, type DcEventRecord } from "./dc-event.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
-import { readDcEventRecord, writeDcEventRecord } from "./event-record.js";
+import { type DcEventRecordHead, readDcEventRecord, readDcEventRecordHead, writeDcEventRecord } from "./event-record.js";
 
 export const GET_EVENT_RECORDS_HEADER = 0x20;
 export const GET_EVENT_FLAG_OVERFLOW = 1 << 0;
@@ -71,6 +71,20 @@ export function decodeGetEventRecordsOut(bytes: Uint8Array): EventRecordsPage {
     lastOverflowTimestamp: readU64(v, 0x0c),
     records,
   };
+}
+
+/**
+ * {@link decodeGetEventRecordsOut} reading only what the host's DC event handler uses of each
+ * record (handle, type, More, extent), with the same length and UUID checks.
+ */
+export function decodeGetEventRecordHeads(bytes: Uint8Array): DcEventRecordHead[] {
+  requireLength(bytes, GET_EVENT_RECORDS_HEADER, "0100h output");
+  const v = view(bytes);
+  const n = v.getUint16(0x14, true);
+  requireLength(bytes, GET_EVENT_RECORDS_HEADER + n * EVENT_RECORD_LENGTH, "0100h output");
+  const records = new Array<DcEventRecordHead>(n);
+  for (let i = 0; i < n; i++) records[i] = readDcEventRecordHead(v, bytes, GET_EVENT_RECORDS_HEADER + i * EVENT_RECORD_LENGTH);
+  return records;
 }
 
 export function encodeClearEventRecordsIn(c: ClearEventRecordsIn): Uint8Array {

@@ -33,6 +33,18 @@ export function encodeUpdatedExtentList(l: UpdatedExtentList): Uint8Array {
   return bytes;
 }
 
+/**
+ * A one-entry list (More=0) written over `bytes` (header + one entry, reused between commands):
+ * every byte is rewritten, reserved ones to zero.
+ */
+export function encodeSingleUpdatedExtent(bytes: Uint8Array, dpa: number, len: number): Uint8Array {
+  bytes.fill(0);
+  putU32(bytes, 0, 1);
+  putU64(bytes, UPDATED_EXTENT_LIST_HEADER, dpa);
+  putU64(bytes, UPDATED_EXTENT_LIST_HEADER + 8, len);
+  return bytes;
+}
+
 /** The header count alone (the mailbox checks it against the payload length before decoding). */
 export function updatedExtentCount(bytes: Uint8Array): number {
   requireLength(bytes, UPDATED_EXTENT_LIST_HEADER, "updated extent list");

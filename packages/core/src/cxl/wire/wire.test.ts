@@ -10,7 +10,7 @@ import { readU64, writeU64 } from "./bytes.js";
 import { decodeGetDcConfigIn, decodeGetDcConfigOut, encodeGetDcConfigIn, encodeGetDcConfigOut } from "./dc-config.js";
 import { decodeDcExtent, encodeDcExtent } from "./dc-extent.js";
 import { decodeDcEventRecord, encodeDcEventRecord } from "./event-record.js";
-import { decodeClearEventRecordsIn, decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsOut } from "./event-records-payload.js";
+import { decodeClearEventRecordsIn, decodeGetEventRecordHeads, decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsOut } from "./event-records-payload.js";
 import { decodeGetExtentListIn, decodeGetExtentListOut, encodeGetExtentListIn, encodeGetExtentListOut } from "./extent-list.js";
 import { mboxRcName, MBOX_RC } from "./rc.js";
 import { decodeUpdatedExtentList, encodeUpdatedExtentList } from "./updated-extent-list.js";
@@ -268,6 +268,13 @@ describe("Get/Clear Event Records", () => {
     const value = { overflow: true, moreRecords: true, overflowErrorCount: 3, firstOverflowTimestamp: 10, lastOverflowTimestamp: 20, records: [record()] };
     expect(encodeGetEventRecordsOut(value)).toEqual(b.bytes);
     expect(decodeGetEventRecordsOut(b.bytes)).toEqual(value);
+    // The handler's reading: the same handle, type, More and extent, and the same refusals.
+    const r = record();
+    expect(decodeGetEventRecordHeads(b.bytes)).toEqual([{ handle: r.handle, eventType: r.eventType, more: r.more, extent: r.extent }]);
+    expect(() => decodeGetEventRecordHeads(b.bytes.subarray(0, 0x20 + 0x7f))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    const otherUuid = b.bytes.slice();
+    otherUuid[0x20] = 0;
+    expect(() => decodeGetEventRecordHeads(otherUuid)).toThrow(expect.objectContaining({ code: "EINVAL" }));
   });
 
   it("clear input: log @0, flags @1, count @2, 3 reserved, u16 handles from @6", () => {

@@ -1,0 +1,222 @@
+/**
+ * The extent pipeline benchmark itself, run by `extent.bench.ts` in a plain `node --expose-gc`
+ * process on the built `dist` of `@dcd/core` and `@dcd/fabric` (so vitest's module runner is
+ * not measured): see that file for what is measured and how. Imports only the two packages by
+ * name and `reflect-metadata` (the launcher points them at the built files).
+ */
+import "reflect-metadata";
+import { availableParallelism, loadavg } from "node:os";
+import { CxlExtentCore, CxlMailbox, type CxlDaxRegion, createHost, cxlBusType, daxCxlModule, Device, type RegionExtentPolicy, VirtualClock } from "@dcd/core";
+import { DcdDevice } from "@dcd/fabric";
+
+/** Started with `--expose-gc`. */
+const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => undefined);
+
+const MIB = 1024 * 1024;
+const BLOCK = 2 * MIB;
+const BASE = 0x80000000;
+/** Extents per More-chain (`CXL_DC_MAX_PENDING_EXTENTS`). */
+const CHAIN = 100;
+/** Chains offered before the host is awaited (the device log holds them all). */
+const CHAINS_PER_BATCH = 100;
+const LEVELS: readonly number[] = process.env.DCD_BENCH_LEVELS?.split(",").map(Number) ?? [1_000, 10_000, 100_000, 1_000_000];
+const SAMPLES = Number(process.env.DCD_BENCH_SAMPLES ?? 5);
+/** Extents of work per sample (at least one cycle). */
+const WORK_PER_SAMPLE = 100_000;
+const WARM_UP = 100_000;
+/** Live extents (over several worlds at small levels) for the heap figure. */
+const HEAP_EXTENTS = 100_000;
+
+interface Sample {
+  /** Wall-clock ns per extent: add, release. */
+  readonly add: number;
+  readonly release: number;
+  /** CPU ns per extent of the whole cycle. */
+  readonly cpu: number;
+}
+interface Row {
+  readonly n: number;
+  readonly cycles: number;
+  readonly samples: Sample[];
+  heapPerExtent: number;
+}
+const rows = new Map<number, Row>();
+let loadAtStart: number | undefined;
+
+interface World {
+  readonly device: DcdDevice;
+  readonly core: CxlExtentCore;
+  readonly dax: CxlDaxRegion;
+  dispose(): Promise<void>;
+}
+
+async function makeWorld(n: number): Promise<World> {
+  const length = Math.ceil((n * BLOCK) / (256 * MIB)) * 256 * MIB;
+  const device = new DcdDevice({
+    name: `bench-${n}`,
+    ramSize: 2 * 1024 * MIB,
+    partitions: [{ base: BASE, decodeLength: length, length, blockSize: BLOCK, dsmadHandle: 0 }],
+    extentBudget: n + CHAIN * CHAINS_PER_BATCH,
+    eventLogCapacity: CHAIN * CHAINS_PER_BATCH,
+    fmEventLogCapacity: 8,
+    payloadSize: 1 << 20,
+  });
+  const host = await createHost({ name: `bench-${n}`, clock: new VirtualClock(), buses: [cxlBusType()], drivers: [daxCxlModule] });
+  const core = CxlExtentCore.of(host.container);
+  const root = new Device({ name: "root0", bus: "cxl" });
+  const memdev = new Device({ name: "mem0", bus: "cxl", parent: root });
+  const regionDev = new Device({ name: "region0", bus: "cxl", parent: root });
+  for (const d of [root, memdev, regionDev]) await host.core.deviceAdd(d);
+  const ld = device.logicalDevice(0);
+  const handle = core.attachMemdev({ memdev, mailbox: new CxlMailbox(ld, { name: "mem0", payloadSize: 1 << 20 }), interrupt$: ld.interrupt$, partitions: [{ index: 0, start: BASE, size: length, sharable: false }] });
+  const hpa = 2 ** 40;
+  // The no-op region driver.
+  const policy: RegionExtentPolicy = { admit: () => ({ admit: true }), accepted: () => undefined, release: () => ({ result: "released" }) };
+  const dax = await core.attachDcRegion({ region: regionDev, regionId: 0, hpaStart: hpa, size: length, targets: [{ memdev, decoder: "decoder2.0", dpaStart: BASE, dpaSize: length, hpaStart: hpa }], policy });
+  await core.idle();
+  return {
+    device,
+    core,
+    dax,
+    async dispose() {
+      handle.dispose();
+      await host.dispose();
+      device.dispose();
+    },
+  };
+}
+
+async function addAll(w: World, n: number): Promise<void> {
+  for (let done = 0; done < n; ) {
+    for (let c = 0; c < CHAINS_PER_BATCH && done < n; c++) {
+      const count = Math.min(CHAIN, n - done);
+      const extents = new Array<{ dpa: number; len: number }>(count);
+      for (let i = 0; i < count; i++) extents[i] = { dpa: BASE + (done + i) * BLOCK, len: BLOCK };
+      if (w.device.initiateAdd({ hostId: 0, selectionPolicy: "prescriptive", extents }).rc !== 0) throw new Error("add refused");
+      done += count;
+    }
+    await w.core.idle();
+  }
+  if (w.dax.extentCount !== n || w.device.totalExtentCount !== n) throw new Error(`expected ${n} live extents, host ${w.dax.extentCount}, device ${w.device.totalExtentCount}`);
+}
+
+async function releaseAll(w: World, n: number): Promise<void> {
+  // One FM release per group (its first extent): the host releases the whole group (R44).
+  for (let done = 0; done < n; ) {
+    const extents: { dpa: number; len: number }[] = [];
+    for (let c = 0; c < CHAINS_PER_BATCH && done < n; c++) {
+      extents.push({ dpa: BASE + done * BLOCK, len: BLOCK });
+      done += Math.min(CHAIN, n - done);
+    }
+    if (w.device.initiateRelease({ hostId: 0, removalPolicy: "prescriptive", extents }).rc !== 0) throw new Error("release refused");
+    await w.core.idle();
+  }
+  if (w.dax.extentCount !== 0 || w.device.totalExtentCount !== 0) throw new Error(`release left ${w.dax.extentCount} host / ${w.device.totalExtentCount} device extents`);
+}
+
+/** V8 heap plus ArrayBuffer backing stores, after full collections. */
+function memoryUsed(): number {
+  gc();
+  gc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** `cycles` add-all + release-all cycles at n live extents. */
+async function sample(w: World, n: number, cycles: number): Promise<Sample> {
+  gc();
+  let add = 0;
+  let release = 0;
+  let cpuUs = 0;
+  for (let i = 0; i < cycles; i++) {
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await addAll(w, n);
+    const t1 = performance.now();
+    await releaseAll(w, n);
+    const t2 = performance.now();
+    const c = process.cpuUsage(c0);
+    add += t1 - t0;
+    release += t2 - t1;
+    cpuUs += c.user + c.system;
+  }
+  const total = n * cycles;
+  return { add: (add * 1e6) / total, release: (release * 1e6) / total, cpu: (cpuUs * 1e3) / total };
+}
+
+/**
+ * Heap bytes per live extent: worlds of n extents holding about 1e5 in all (one world from 1e5
+ * on), so that GC noise does not swamp the figure at small levels; full worlds minus empty ones.
+ */
+async function heapPerExtent(n: number): Promise<number> {
+  const worlds: World[] = [];
+  try {
+    for (let i = 0; i < Math.max(1, Math.round(HEAP_EXTENTS / n)); i++) worlds.push(await makeWorld(n));
+    const empty = memoryUsed();
+    for (const w of worlds) await addAll(w, n);
+    return (memoryUsed() - empty) / (n * worlds.length);
+  } finally {
+    for (const w of worlds) await w.dispose();
+  }
+}
+
+async function runLevel(n: number): Promise<void> {
+  const heap = await heapPerExtent(n);
+  const w = await makeWorld(n);
+  try {
+    await addAll(w, n);
+    await releaseAll(w, n);
+    loadAtStart ??= loadavg()[0];
+    const cycles = Math.max(1, Math.round(WORK_PER_SAMPLE / n));
+    const samples = Math.max(1, Math.min(SAMPLES, Math.round((SAMPLES * WORK_PER_SAMPLE) / n)));
+    const row: Row = { n, cycles, samples: [], heapPerExtent: heap };
+    for (let s = 0; s < samples; s++) row.samples.push(await sample(w, n, cycles));
+    rows.set(n, row);
+  } finally {
+    await w.dispose();
+  }
+}
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
+}
+
+function printTable(): void {
+  const perS = (ns: number): string => Math.round(1e9 / ns).toLocaleString("en-US");
+  const all = [...rows.values()];
+  const first = all[0];
+  const firstCpu = first === undefined ? NaN : median(first.samples.map((s) => s.cpu));
+  const lines = [
+    "",
+    `Extent pipeline (plain node on the built dist): FM add -> DC log -> gates -> no-op region driver -> extentZ.K -> 4802h; FM release -> whole group -> one 4803h per extent (chains of ${CHAIN})`,
+    `median of the samples per level (${all.map((r) => `${r.n.toLocaleString("en-US")}: ${r.samples.length} x ${r.cycles} cycle${r.cycles > 1 ? "s" : ""}`).join(", ")}); ${availableParallelism()} CPUs, 1-minute load average ${(loadAtStart ?? NaN).toFixed(1)} at the first sample, ${(loadavg()[0] ?? NaN).toFixed(1)} at the end`,
+    "| live extents | add extents/s | release extents/s | cycle extents/s (wall) | CPU ns/extent | CPU vs first | heap B/live extent |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
+    ...all.map((r) => {
+      const add = median(r.samples.map((s) => s.add));
+      const release = median(r.samples.map((s) => s.release));
+      const cycle = median(r.samples.map((s) => s.add + s.release));
+      const cpu = median(r.samples.map((s) => s.cpu));
+      return `| ${r.n.toLocaleString("en-US")} | ${perS(add)} | ${perS(release)} | ${perS(cycle)} | ${cpu.toFixed(0)} | ${(cpu / firstCpu).toFixed(2)}x | ${r.heapPerExtent.toFixed(0)} |`;
+    }),
+    "",
+  ];
+  process.stderr.write(lines.join("\n") + "\n");
+}
+
+async function main(): Promise<void> {
+  // JIT warm-up, not reported.
+  const w = await makeWorld(WARM_UP);
+  try {
+    await addAll(w, WARM_UP);
+    await releaseAll(w, WARM_UP);
+  } finally {
+    await w.dispose();
+  }
+  for (const n of LEVELS) await runLevel(n);
+  printTable();
+}
+
+await main();
