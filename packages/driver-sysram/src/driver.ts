@@ -16,8 +16,11 @@
 import {
   type CxlDriver,
   type CxlRegion,
+  cxlOf,
   DRIVER,
   type DriverModule,
+  HOST,
+  HOST_QUIESCE,
   errno,
   MEMORY_HOTPLUG,
   type ProbeContext,
@@ -101,6 +104,15 @@ export function sysramRegionDriverModuleWith(options: SysramOptions = {}): Drive
     register(container) {
       provideRegionDriver(container, driver);
       container.register(DRIVER, { useValue: cxlDaxKmemRegionDriver });
+      // A host release started from sysfs removes memory blocks through the driver core; the
+      // region's devres waits for it, so it must end before the host's teardown unbinds the region.
+      container.register(HOST_QUIESCE, {
+        useValue: {
+          quiesce: async () => {
+            for (const region of cxlOf(container.resolve(HOST)).regions()) await sysramRegionOf(region)?.idle();
+          },
+        },
+      });
     },
   };
 }

@@ -434,6 +434,23 @@ describe("cxl_sysram_region: DC extents hot-plugged directly", () => {
     sub.unsubscribe();
   });
 
+  it("host.dispose() while releases are in flight (one from sysfs, one from the FM) lets them finish, then tears down", async () => {
+    const { host, region, sub } = await configured();
+    expect(offer(host, [{ offset: 0, len: 128 * MIB, tag: TAG_A }])).toBe(0);
+    await host.idle();
+    expect(offer(host, [{ offset: GIB, len: 128 * MIB, tag: TAG_B }])).toBe(0);
+    await host.idle();
+    expect(acceptedOffsets(host)).toEqual([0, GIB]);
+    // Neither release is awaited: both still have memory blocks to remove through the driver core.
+    host.sysfs.write(`${DEV}/sysram_region${region.id}/extents/release`, `tag=${TAG_A}`);
+    expect(fmRelease(host, [{ offset: GIB, len: 128 * MIB }], TAG_B)).toBe(0);
+    sub.unsubscribe();
+    h = undefined;
+    await host.dispose();
+    expect(acceptedOffsets(host)).toEqual([]);
+    expect(host.mm.totals().pluggedBytes).toBe(0);
+  });
+
   it("extents from a sharable partition are never hot-plugged as system RAM", async () => {
     const { host, events, sub } = await configured("online_movable", { sharable: true });
     expect(offer(host, [{ offset: 0, len: 256 * MIB, tag: TAG_A }])).toBe(0);

@@ -16,7 +16,7 @@ import { type Driver } from "../driver-model/driver.js";
 import { DriverCore } from "../driver-model/driver-core.js";
 import { type DriverCoreEvent } from "../driver-model/events.js";
 import { DriverLoader } from "./driver-loader.js";
-import { DRIVER_CORE, type DriverModule, HOST, HOST_QUIESCE, SYSFS_TREE } from "./tokens.js";
+import { DRIVER_CORE, type DriverModule, HOST, HOST_QUIESCE, type HostQuiesce, SYSFS_TREE } from "./tokens.js";
 
 export interface HostOptions {
   /** Names the host in errors, leak reports and the driver core. */
@@ -84,9 +84,11 @@ export class Host {
         else errors.push(err);
       }
     };
-    if (this.container.isRegistered(HOST_QUIESCE, true)) {
-      for (const q of this.container.resolveAll(HOST_QUIESCE)) await step(() => q.quiesce());
-    }
+    let quiescers: readonly HostQuiesce[] = [];
+    await step(() => {
+      if (this.container.isRegistered(HOST_QUIESCE, true)) quiescers = this.container.resolveAll(HOST_QUIESCE);
+    });
+    for (const q of quiescers) await step(() => q.quiesce());
     await step(() => this.core.dispose());
     await step(() => this.container.dispose());
     await step(() => this.root.dispose());

@@ -108,8 +108,8 @@ describe("SysfsTree: cat, echo, ls", () => {
     t.write("/sys/bind", "bad");
     t.write("/sys/bind", "dev1");
     expect(stored).toEqual(["dev0"]);
-    await Promise.resolve();
-    await Promise.resolve();
+    // write() left both queued halves running; let every pending microtask finish.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     expect(stored).toEqual(["dev0", "dev1"]);
     await expect(t.writeAsync("/sys", "x")).rejects.toThrow(expect.objectContaining({ code: "EISDIR" }));
   });

@@ -13,6 +13,7 @@
 import type { DependencyContainer } from "tsyringe";
 import type { Devm } from "../../driver-model/devres.js";
 import { errno } from "../../errors.js";
+import { HOST_QUIESCE } from "../../host/tokens.js";
 import { CXL_DCD_HOOKS, type CxlDcdHooks, type CxlHookTeardown } from "../hooks.js";
 import type { CxlMemdev } from "../memdev.js";
 import type { CxlRegion } from "../region.js";
@@ -30,6 +31,11 @@ export class CxlExtentHooks implements CxlDcdHooks {
   /** The host's extent core (created on first use). */
   get core(): CxlExtentCore {
     return CxlExtentCore.of(this.container);
+  }
+
+  /** `CxlSubsystem.settle()` waits for the pipeline's drains, chains and releases too. */
+  idle(): Promise<void> {
+    return this.core.idle();
   }
 
   memdevEventsEnabled(memdev: CxlMemdev, devm: Devm): void {
@@ -78,6 +84,9 @@ export function registerCxlExtentHooks(container: DependencyContainer): CxlExten
   if (!installed.has(container)) {
     installed.add(container);
     container.register(CXL_DCD_HOOKS, { useValue: hooks });
+    // A drain or release still running when the host goes away may need the driver core
+    // (extent devices, a region driver removing memory): let it finish before the teardown.
+    container.register(HOST_QUIESCE, { useValue: { quiesce: () => hooks.idle() } });
     // The kernel series of the CXL core picks the extent policy, unless the host set one.
     if (!container.isRegistered(HOST_POLICY, true) && container.isRegistered(CXL_SUBSYSTEM, true)) {
       const series = container.resolve(CXL_SUBSYSTEM).profile.series;
