@@ -125,6 +125,20 @@ describe("cxl_sysram_region: private nodes", () => {
     expect(writeErr(host.sysfs, `${DEV}/${sr}/private`, "0")).toBeUndefined();
   });
 
+  it("the node kind is fixed from the start of a group's hot-plug: private is EBUSY while the group is still being plugged", async () => {
+    const { host, region, sysram, dir } = await privateRegion("");
+    const start = region.hpaStart ?? 0;
+    const extent = (offset: number) => ({ dpa: 2 * GIB + offset, length: 128 * MIB, hpa: start + offset, offset, tag: "00000000-0000-0000-0000-000000000000", seqNum: 0, sharedSeq: 0, name: `extent${region.id}.${offset / (128 * MIB)}` });
+    const group = { tag: "00000000-0000-0000-0000-000000000000", tagged: false, sharable: false, region: region.name, memdev: "mem0", existing: false, extents: [extent(0), extent(128 * MIB)] };
+    const plugging = sysram.policy.accepted(group as never);
+    expect(writeErr(host.sysfs, `${dir}/private`, "0")).toBe("EBUSY");
+    expect(writeErr(host.sysfs, `${dir}/private_features`, "RECLAIM")).toBe("EBUSY");
+    await plugging;
+    expect(cat(host.sysfs, `${dir}/private`)).toBe("1");
+    expect(nodeLists(host)).toMatchObject({ has_public_memory: "0" });
+    expect(sysram.groups()).toHaveLength(1);
+  });
+
   it("private takes a boolean, private_features a list of known features (DEMOTION needs RECLAIM), shown in the canonical order", async () => {
     h = await sysramHost();
     const region = await dcRegion(h);

@@ -197,6 +197,8 @@ export class SysramRegion extends Device {
   strandedPolicy: StrandedPolicy;
   private onlineTypeValue: SysramOnlineType;
   private privateValue: boolean;
+  /** Groups (or the RAM range) being hot-plugged now: the node kind they use must not change under them. */
+  private plugging = 0;
   private privateFeaturesValue: readonly PrivateNodeFeature[];
   /** Live groups by key. */
   private readonly held = new Map<string, HeldGroup>();
@@ -271,7 +273,7 @@ export class SysramRegion extends Device {
   }
 
   private checkNothingPlugged(attr: string): void {
-    const plugged = this.held.size > 0 || this.ramRange !== undefined;
+    const plugged = this.held.size > 0 || this.ramRange !== undefined || this.plugging > 0;
     if (plugged) throw errno("EBUSY", `${this.name}/${attr}: ${this.name} has memory plugged; release it (or unbind cxl_dax_kmem_region) first`);
   }
 
@@ -351,38 +353,14 @@ export class SysramRegion extends Device {
     const tag = group.tag.toLowerCase();
     if (group.tagged && this.seenTags.has(tag)) return refuse("admit", `tag ${tag} was already used on ${this.region.name}`);
 
-    await withHotplugLock(this.mm, async () => {
-      const added: SysramRange[] = [];
-      const undo = async (): Promise<void> => {
-        for (const r of [...added].reverse()) await this.mm.offlineAndRemoveMemory(r);
-      };
-      for (const r of plan.ranges) {
-        const res = await this.mm.addMemory({
-          start: r.start,
-          size: r.size,
-          node: this.targetNode,
-          resourceName: SYSRAM_RESOURCE_NAME,
-          driverManaged: true,
-          onlineType: "offline",
-          memmapOnMemory: this.memmapOnMemory,
-          ...this.nodeKind(),
-        });
-        if (!res.ok) {
-          await undo();
-          refuse("add", `hot-add of ${r.extent} failed: ${res.error.message}`, res.error);
-        }
-        added.push(r);
-      }
-      if (onlineType !== "offline") {
-        for (const r of plan.ranges) {
-          const res = this.mm.onlineRange(r, onlineType);
-          if (!res.ok) {
-            await undo();
-            refuse("online", `onlining ${r.extent} as ${onlineType} failed: ${res.error.message}`, res.error);
-          }
-        }
-      }
-    });
+    // One node kind for every range of the group, whatever sysfs writes happen meanwhile.
+    const nodeKind = this.nodeKind();
+    this.plugging++;
+    try {
+      await this.plugGroup(plan, onlineType, nodeKind, refuse);
+    } finally {
+      this.plugging--;
+    }
 
     for (const r of plan.truncated) {
       const message = `${r.extent}: truncated by ${formatBytes(r.strandedBytes)} due to alignment`;
@@ -403,6 +381,47 @@ export class SysramRegion extends Device {
     this.held.set(info.key, { info, onlineType });
     if (group.tagged) this.seenTags.add(tag);
     this.emit({ type: "group-plugged", region: this.region.name, group: info, atMs: this.now() });
+  }
+
+  /** `add_memory_driver_managed` for every range of a group, then online them; all or nothing. */
+  private async plugGroup(
+    plan: Extract<ReturnType<typeof planGroup>, { ok: true }>,
+    onlineType: Exclude<SysramOnlineType, "invalid">,
+    nodeKind: { readonly privateFeatures?: readonly PrivateNodeFeature[] },
+    refuse: (stage: "admit" | "add" | "online", reason: string, error?: DcdError) => never,
+  ): Promise<void> {
+    await withHotplugLock(this.mm, async () => {
+      const added: SysramRange[] = [];
+      const undo = async (): Promise<void> => {
+        for (const r of [...added].reverse()) await this.mm.offlineAndRemoveMemory(r);
+      };
+      for (const r of plan.ranges) {
+        const res = await this.mm.addMemory({
+          start: r.start,
+          size: r.size,
+          node: this.targetNode,
+          resourceName: SYSRAM_RESOURCE_NAME,
+          driverManaged: true,
+          onlineType: "offline",
+          memmapOnMemory: this.memmapOnMemory,
+          ...nodeKind,
+        });
+        if (!res.ok) {
+          await undo();
+          refuse("add", `hot-add of ${r.extent} failed: ${res.error.message}`, res.error);
+        }
+        added.push(r);
+      }
+      if (onlineType !== "offline") {
+        for (const r of plan.ranges) {
+          const res = this.mm.onlineRange(r, onlineType);
+          if (!res.ok) {
+            await undo();
+            refuse("online", `onlining ${r.extent} as ${onlineType} failed: ${res.error.message}`, res.error);
+          }
+        }
+      }
+    });
   }
 
   /** Offline every block of the group (all or nothing), remove them; defer when something is in use. */
@@ -592,17 +611,23 @@ export class SysramRegion extends Device {
     if (!plan.ok) throw errno("EINVAL", `${this.name}: rejecting region without any memory after alignment`);
     const range = plan.ranges[0] as SysramRange;
     if (range.strandedBytes > 0) this.region.cxl.log.warn(this, `region truncated by ${formatBytes(range.strandedBytes)} due to alignment`);
-    await withHotplugLock(this.mm, async () => {
-      const res = await this.mm.addMemory({ start: range.start, size: range.size, node: this.targetNode, resourceName: KMEM_RESOURCE_NAME, driverManaged: true, onlineType: "offline", memmapOnMemory: this.memmapOnMemory, ...this.nodeKind() });
-      if (!res.ok) throw res.error;
-      if (type !== "offline") {
-        const on = this.mm.onlineRange(range, type);
-        if (!on.ok) {
-          await this.mm.removeMemory(range);
-          throw on.error;
+    const nodeKind = this.nodeKind();
+    this.plugging++;
+    try {
+      await withHotplugLock(this.mm, async () => {
+        const res = await this.mm.addMemory({ start: range.start, size: range.size, node: this.targetNode, resourceName: KMEM_RESOURCE_NAME, driverManaged: true, onlineType: "offline", memmapOnMemory: this.memmapOnMemory, ...nodeKind });
+        if (!res.ok) throw res.error;
+        if (type !== "offline") {
+          const on = this.mm.onlineRange(range, type);
+          if (!on.ok) {
+            await this.mm.removeMemory(range);
+            throw on.error;
+          }
         }
-      }
-    });
+      });
+    } finally {
+      this.plugging--;
+    }
     this.ramRange = { start: range.start, size: range.size };
     this.emit({ type: "ram-plugged", region: this.region.name, range: this.ramRange, blocks: this.mm.blocksOf(range), atMs: this.now() });
   }
