@@ -130,7 +130,7 @@ describe("cxl_sysram_region: private nodes", () => {
     const start = region.hpaStart ?? 0;
     const extent = (offset: number) => ({ dpa: 2 * GIB + offset, length: 128 * MIB, hpa: start + offset, offset, tag: "00000000-0000-0000-0000-000000000000", seqNum: 0, sharedSeq: 0, name: `extent${region.id}.${offset / (128 * MIB)}` });
     const group = { tag: "00000000-0000-0000-0000-000000000000", tagged: false, sharable: false, region: region.name, memdev: "mem0", existing: false, extents: [extent(0), extent(128 * MIB)] };
-    const plugging = sysram.policy.accepted(group as never);
+    const plugging = sysram.policy.accepted(group);
     expect(writeErr(host.sysfs, `${dir}/private`, "0")).toBe("EBUSY");
     expect(writeErr(host.sysfs, `${dir}/private_features`, "RECLAIM")).toBe("EBUSY");
     await plugging;
