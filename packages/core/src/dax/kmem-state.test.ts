@@ -121,6 +121,22 @@ describe("dax kmem state", () => {
     }
   });
 
+  it("unbind while a state write is still adding memory: the add ends with ENXIO and its online memory is leaked with the warning, never silently", async () => {
+    const x = (h = await bootDaxHost());
+    const dev = await kmemDevice(x);
+    const state = `${DAX}/devices/${dev}/state`;
+    await x.sysfs.writeAsync(state, "unplugged");
+    const online = x.sysfs.writeAsync(state, "online_movable");
+    const unbind = x.sysfs.writeAsync(`${DAX}/drivers/kmem/unbind`, dev);
+    await expect(online).rejects.toMatchObject({ code: "ENXIO" });
+    await unbind;
+    expect(x.sysfs.exists(state)).toBe(false);
+    // The blocks went online before the add saw the unbind: remove_memory refuses them, so they are
+    // leaked until reboot, and the kernel log says so.
+    expect(x.windowBlocks().map((b) => b.state)).toEqual(["online", "online", "online", "online"]);
+    expect(x.log.has("stuck online until reboot")).toBe(true);
+  });
+
   it("SYS-13: a device whose target_node is -1 is refused by kmem with EINVAL and no block is added", async () => {
     const x = (h = await bootDaxHost({ dax: { targetNode: () => -1 } }));
     await x.add([{ off: 0, len: 256 * MIB, tag: TAG_A }]);

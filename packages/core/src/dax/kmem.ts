@@ -69,6 +69,8 @@ interface KmemEnv {
 export class KmemBinding {
   private current: KmemState = "unplugged";
   private added: MemoryRange[] = [];
+  /** Set by remove(): an add still in flight must not leave its memory unaccounted for. */
+  private detached = false;
   private queue: Promise<void> | undefined;
 
   /** @internal Made by the kmem probe. */
@@ -136,17 +138,24 @@ export class KmemBinding {
    */
   async remove(): Promise<void> {
     // Not behind `queue`: an unplug in flight already dropped its ranges from `added`, and waiting
-    // for its block devices from inside a device removal would deadlock the driver core.
+    // for its block devices from inside a device removal would deadlock the driver core. An add
+    // in flight sees `detached` when it ends and gives back what it added the same way.
+    this.detached = true;
+    this.added = await this.removeOrLeak(this.added);
+  }
+
+  /** `remove_memory` each range; a range still online is leaked until reboot, with the kernel's warnings. */
+  private async removeOrLeak(ranges: readonly MemoryRange[]): Promise<MemoryRange[]> {
     const stuck: MemoryRange[] = [];
     for (const { index, range } of this.ranges) {
-      if (!this.added.includes(range)) continue;
+      if (!ranges.includes(range)) continue;
       const removed = await this.env.mm.removeMemory(range);
       if (removed.ok) continue;
       this.env.warn(this.dev, `mapping${index}: ${hexAlt(range.start)}-${hexAlt(range.start + range.size - 1)} stuck online until reboot`);
       stuck.push(range);
     }
-    this.added = stuck;
     if (stuck.length > 0) this.env.err(this.dev, "Hotplug regions stuck online until reboot");
+    return stuck;
   }
 
   private transition(target: KmemWritableState): KmemTransition | Promise<KmemTransition> {
@@ -217,6 +226,12 @@ export class KmemBinding {
       }
     }
     if (added.length === 0) return { ok: false, from, to: from, error: error ?? errno("EINVAL", `${this.dev.name}: nothing to add`), results };
+    if (this.detached) {
+      // kmem was unbound while this add ran (the kernel serialises the two; here the add ends
+      // second): what it added is given back, or leaked with a warning, as remove() does.
+      this.added = await this.removeOrLeak(added);
+      return { ok: false, from, to: from, error: errno("ENXIO", `${this.dev.name}: kmem was unbound while the memory was being added`), results };
+    }
     this.added = added;
     this.current = onlineType;
     return { ok: true, from, to: onlineType, results };
