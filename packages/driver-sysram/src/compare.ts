@@ -1,7 +1,8 @@
 /**
- * Comparison data (issue 7 §6): run one hot-unplug workload through the direct path and, when
- * asked, through region → dax_region → dax0.0 → kmem, and return one {@link SysramReleaseReport}
- * per release per path. No printer: callers tabulate the data.
+ * Comparison data (seed 000's argument): run one hot-unplug workload through the direct path and,
+ * when asked, through region → dax_region → dax0.0 → kmem, and return one
+ * {@link SysramReleaseReport} per release per path, as data; `formatReleaseComparison` is one way
+ * to print it side by side, a report may tabulate it its own way.
  */
 import { errno, type MemoryHotplug, type MemoryRange, type OnlineType, type PageKind } from "@dcd/core";
 import { daxKmemReleasePath, type DaxPathEnv } from "./dax-path/dax-kmem-path.js";
