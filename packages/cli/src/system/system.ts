@@ -7,7 +7,6 @@ import { sysramRegionDriverModule, sysramRegionDriverModuleWith } from "@dcd/dri
 import { type CdatDsmas, createHost, cxlCoreModule, installMemoryHotplug, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule, type MemoryHotplugOptions } from "@dcd/core";
 import { attachCxlTest, cxlDcdCommands, cxlTest, type DcdDevice, FM_API_QEMU_OPCODES, FmApi, QmpMonitor, QomDeviceRegistry, type CxlTestTopology } from "@dcd/fabric";
 import { type System, type SystemDevice, type SystemHost } from "../commands/context.js";
-import { stampKernelLog } from "./kernel-log-stamps.js";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
@@ -166,7 +165,6 @@ export async function buildSystem(spec: SystemSpec): Promise<System> {
       const host = await createHost({ name: h.name, drivers, clock });
       const entry: (typeof hosts)[number] = { name: h.name, host, hostIds: new Map() };
       hosts.push(entry);
-      store.add(stampKernelLog(host));
       // sysram and kmem hot-plug into the memory model.
       await installMemoryHotplug(host, { boot: DEFAULT_BOOT_MEMORY, ...h.memory });
       if (h.flavor === "cxl_test") {

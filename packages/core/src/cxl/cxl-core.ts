@@ -14,6 +14,7 @@
  */
 import { instanceCachingFactory } from "tsyringe";
 import { BUS_TYPE, DRIVER, type DriverModule } from "../host/tokens.js";
+import { CLOCK } from "../time/clock.js";
 import { cxlBusType, platformBusType, pciBusType } from "./bus.js";
 import { cxlAcpiDriver } from "./drivers/cxl-acpi.js";
 import { cxlMemDriver } from "./drivers/cxl-mem.js";
@@ -47,7 +48,8 @@ export function cxlCoreModule(options: CxlCoreOptions = {}): DriverModule {
       container.register(BUS_TYPE, { useValue: cxlBusType({ probe: cxlBusProbe, remove: cxlBusRemove }) });
       container.register(BUS_TYPE, { useValue: platformBusType });
       container.register(BUS_TYPE, { useValue: pciBusType });
-      container.register(KERNEL_LOG, { useFactory: instanceCachingFactory(() => new KernelLog()) });
+      // printk stamps each line with the time it was printed (`ts_nsec`): the host's clock.
+      container.register(KERNEL_LOG, { useFactory: instanceCachingFactory((c) => new KernelLog(c.isRegistered(CLOCK, true) ? c.resolve(CLOCK) : undefined)) });
       container.register(CXL_SUBSYSTEM, { useFactory: instanceCachingFactory((c) => new CxlSubsystem(c, profile)) });
       container.register(DRIVER, { useValue: cxlAcpiDriver });
       container.register(DRIVER, { useValue: cxlPciDriver });

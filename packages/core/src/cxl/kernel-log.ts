@@ -2,11 +2,13 @@
  * The host's kernel log (`dmesg`): what `dev_err`/`dev_warn`/`dev_info`/`dev_dbg` print, in order.
  * Rules whose only visible outcome is a log line (R3-R7 "DCD disabled", the extent gates' drops)
  * are tested by reading it. One log per host, registered in the host container by `cxlCore`
- * under {@link KERNEL_LOG}; anything that prints resolves it from there.
+ * under {@link KERNEL_LOG}; anything that prints resolves it from there. Each line carries the
+ * time it was printed (printk's `ts_nsec`), read from the host's clock (`CLOCK`).
  */
 import { type Observable, Subject } from "rxjs";
 import { type InjectionToken } from "tsyringe";
 import { type Device } from "../driver-model/device.js";
+import { type Clock } from "../time/clock.js";
 
 /** `KERN_ERR`, `KERN_WARNING`, `KERN_INFO`, `KERN_DEBUG`. */
 export type KernelLogLevel = "err" | "warn" | "info" | "debug";
@@ -17,6 +19,11 @@ export interface KernelLogEntry {
   readonly device: string;
   /** The message without its trailing newline. */
   readonly message: string;
+  /**
+   * When it was printed: the log's clock in milliseconds. Undefined for a log built without a
+   * clock, as printk has no time before a clock source exists (dmesg shows those as 0).
+   */
+  readonly atMs?: number;
 }
 
 export class KernelLog {
@@ -25,9 +32,13 @@ export class KernelLog {
   /** Every line as it is printed. Completes on {@link dispose}. */
   readonly lines$: Observable<KernelLogEntry> = this.subject.asObservable();
 
+  /** `clock`: the host's (`CLOCK`), which stamps every line. */
+  constructor(private readonly clock?: Clock) {}
+
   /** `dev_printk`. `dev` may be a device or a bare name. */
   print(level: KernelLogLevel, dev: Device | string | undefined, message: string): void {
-    const entry: KernelLogEntry = { level, device: typeof dev === "string" ? dev : (dev?.name ?? ""), message };
+    const device = typeof dev === "string" ? dev : (dev?.name ?? "");
+    const entry: KernelLogEntry = this.clock === undefined ? { level, device, message } : { level, device, message, atMs: this.clock.now() };
     this.lines.push(entry);
     this.subject.next(entry);
   }

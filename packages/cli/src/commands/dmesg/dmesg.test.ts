@@ -98,6 +98,8 @@ describe("dcd dmesg", () => {
     expect(dmesgTimestamp(1234.5678)).toBe("[    1.234567]");
     expect(dmesgTimestamp(123_456_789)).toBe("[123456.789000]");
     expect(formatDmesg([{ level: "warn", device: "", message: "pr_warn line", atMs: 4.5 }])).toBe("[    0.004500] pr_warn line\n");
+    // A line printed by a log without a clock has no time: printk shows 0 before its clock source.
+    expect(formatDmesg([{ level: "info", device: "mem0", message: "early" }])).toBe("[    0.000000] mem0: early\n");
     expect([...parseLevels("err,notice,info")]).toEqual(["err", "info"]);
     // Names inherited from Object.prototype are not levels.
     for (const name of ["constructor", "toString", "__proto__"]) expect(() => parseLevels(name)).toThrow(expect.objectContaining({ code: "EINVAL" }));

@@ -6,8 +6,7 @@
  * `--level` names `debug`.
  */
 import { type Command } from "commander";
-import { errno, type KernelLogLevel } from "@dcd/core";
-import { type KernelLogRecord, kernelLogRecords } from "../../system/index.js";
+import { errno, type Host, KERNEL_LOG, type KernelLogEntry, type KernelLogLevel } from "@dcd/core";
 import { type CommandContext } from "../context.js";
 
 /** dmesg's level names, and the kernel log level each one selects (none: the model never prints it). */
@@ -42,14 +41,17 @@ export function dmesgTimestamp(atMs: number): string {
   return `[${String(sec).padStart(5)}.${String(usec % 1_000_000).padStart(6, "0")}]`;
 }
 
-/** The lines `dmesg` prints for `records`, each ending in a newline. */
-export function formatDmesg(records: readonly KernelLogRecord[], options: { readonly levels?: ReadonlySet<KernelLogLevel>; readonly notime?: boolean } = {}): string {
+/**
+ * The lines `dmesg` prints for `records`, each ending in a newline, stamped with the time each
+ * entry carries (0 for a line printed without a clock, as printk before its clock source).
+ */
+export function formatDmesg(records: readonly KernelLogEntry[], options: { readonly levels?: ReadonlySet<KernelLogLevel>; readonly notime?: boolean } = {}): string {
   const levels = options.levels ?? new Set(DEFAULT_LEVELS);
   return records
     .filter((r) => levels.has(r.level))
     .map((r) => {
       const text = r.device === "" ? r.message : `${r.device}: ${r.message}`;
-      return options.notime === true ? `${text}\n` : `${dmesgTimestamp(r.atMs)} ${text}\n`;
+      return options.notime === true ? `${text}\n` : `${dmesgTimestamp(r.atMs ?? 0)} ${text}\n`;
     })
     .join("");
 }
@@ -63,6 +65,12 @@ export function registerDmesgCommand(program: Command, ctx: CommandContext): voi
     .action(async (opts: { level?: string; notime?: boolean }) => {
       const levels = opts.level === undefined ? undefined : parseLevels(opts.level);
       const host = await ctx.host();
-      ctx.io.out(formatDmesg(kernelLogRecords(host), { ...(levels === undefined ? {} : { levels }), notime: opts.notime === true }));
+      ctx.io.out(formatDmesg(kernelLogEntries(host), { ...(levels === undefined ? {} : { levels }), notime: opts.notime === true }));
     });
+}
+
+/** The host's kernel log, oldest first; ENODEV when the host has none (no CXL core loaded). */
+function kernelLogEntries(host: Host): readonly KernelLogEntry[] {
+  if (!host.container.isRegistered(KERNEL_LOG, true)) throw errno("ENODEV", `host ${host.name} has no kernel log (the CXL core is not loaded)`);
+  return host.container.resolve(KERNEL_LOG).entries();
 }
