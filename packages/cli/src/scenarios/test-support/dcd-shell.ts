@@ -4,7 +4,6 @@
  * FM's extent list, `cxl list -N`, sysram_region0's extents) and a snapshot of all of it for
  * "bad input changes nothing" checks.
  */
-import { CxlExtentCore } from "@dcd/core";
 import { expect } from "vitest";
 import { type System } from "../../commands/context.js";
 import { main } from "../../main.js";
@@ -65,11 +64,6 @@ export class Shell {
       },
       { system: this.system },
     );
-    // `dcd fm` waits for the driver core only, not for the host's extent pipeline, so the Add DC
-    // Response / Release DC of the records it produced may still be on their way when it returns
-    // (see the report of issue #7). A user would wait and look again; the test waits for the
-    // pipeline once, here, and observes everything through commands.
-    for (const h of this.system.hosts) await CxlExtentCore.of(h.host.container).idle();
     return { code, stdout, stderr };
   }
 
