@@ -22,8 +22,8 @@ import type { DcExtent, DcPartition, DpaRange } from "./types.js";
 export type MutablePartition = { -readonly [K in keyof DcPartition]: DcPartition[K] };
 
 const ZERO_EXTENT: DcExtent = Object.freeze({ dpa: 0, len: 0, tag: NULL_UUID, sharedSeq: 0 });
-const NO_EXTENTS: readonly DcExtent[] = Object.freeze([]);
 const NO_NOTICE = (): void => undefined;
+const NO_RANGES: readonly DpaRange[] = Object.freeze([]);
 
 export class DeviceCore {
   readonly partitions: MutablePartition[];
@@ -160,9 +160,17 @@ export class DeviceCore {
       r = this.fmLog.append([this.body(eventType, ZERO_EXTENT, false, hostId)]);
     } else {
       const fit = Math.min(extents.length, this.fmLog.freeSlots);
-      // A full log (the usual case: QEMU's FM log holds 8) only counts the overflow; the
-      // counters (a walk over every host) are computed only for records that are written.
-      r = fit === 0 ? this.fmLog.appendExtents(eventType, NO_EXTENTS, false, hostId, 0, 0, extents.length) : this.fmLog.appendExtents(eventType, extents.head(fit), false, hostId, this.extentsAvailable, this.tagsAvailable, extents.length - fit);
+      if (fit === 0) {
+        // A full log (the usual case: QEMU's FM log holds 8) only counts the overflow: no
+        // records, no counters (a walk over every host), no result object per command.
+        const dropped = extents.length;
+        this.fmLog.countOverflow(dropped);
+        if (!this.events.observed) return NO_NOTICE;
+        return () => {
+          this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped, overflowCount: this.fmLog.overflowErrorCount });
+        };
+      }
+      r = this.fmLog.appendExtents(eventType, extents.head(fit), false, hostId, this.extentsAvailable, this.tagsAvailable, extents.length - fit);
     }
     // Nobody listens (the usual case): nothing to announce, no closure per command.
     if (r.dropped === 0 || !this.events.observed) return NO_NOTICE;
@@ -188,13 +196,16 @@ export class DeviceCore {
 
   /** Free tags nobody holds any more and announce them. */
   sweepTags(): void {
-    for (const tag of this.tags.sweep()) this.emit({ type: "tag-freed", device: this.name, tag });
+    const freed = this.tags.sweep();
+    // An index loop: every command sweeps, and an array iterator per sweep is garbage.
+    for (let i = 0; i < freed.length; i++) this.emit({ type: "tag-freed", device: this.name, tag: freed[i] as string });
   }
 
   /** Sanitize released capacity when the region or a release request asks for it (R78). */
-  sanitizeReleased(h: HostState, released: ExtentBuffer): DpaRange[] {
+  sanitizeReleased(h: HostState, released: ExtentBuffer): readonly DpaRange[] {
+    // Nothing to sanitize (the usual case): no array per release.
+    if (h.sanitizeRequests.size === 0 && !this.anySanitizeOnRelease()) return NO_RANGES;
     const out: DpaRange[] = [];
-    if (h.sanitizeRequests.size === 0 && !this.anySanitizeOnRelease()) return out;
     for (let k = 0; k < released.length; k++) {
       const r = { dpa: released.dpa(k), len: released.len(k) };
       const p = this.findPartition(r.dpa, r.len);

@@ -1,7 +1,9 @@
 import { NULL_UUID, VirtualClock } from "@dcd/core";
 import { describe, expect, it } from "vitest";
-import { DC_EVENT_TYPE, type DcEventBody } from "@dcd/core";
+import { DC_EVENT_TYPE, decodeGetEventRecordsOut, encodeGetEventRecordsOut, type DcEventBody } from "@dcd/core";
 import { EventLog } from "./event-log.js";
+
+const TAG = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
 
 const body = (dpa: number, more = false): DcEventBody => ({
   eventType: DC_EVENT_TYPE.ADD_CAPACITY,
@@ -56,6 +58,37 @@ describe("EventLog", () => {
     expect(log.getRecords(8).records.map((x) => x.handle)).toEqual([3]);
     expect(log.clearAll()).toBe(1);
     expect(log.length).toBe(0);
+  });
+
+  it("encodes a page as the exact 0100h output of the records it holds", () => {
+    const clock = new VirtualClock(3);
+    const log = new EventLog(3, clock);
+    log.append([body(0x80000000, true)]);
+    log.appendExtents(DC_EVENT_TYPE.RELEASE_CAPACITY, [{ dpa: 0x80200000, len: 0x200000, tag: TAG, sharedSeq: 4 }], false, 2, 9, 5);
+    clock.advance(1);
+    log.appendExtents(DC_EVENT_TYPE.ADD_CAPACITY, [body(1).extent, body(2).extent], false, 0, 1, 1);
+    for (const max of [0, 1, 3, 8]) expect(log.encodeRecords(max)).toEqual(encodeGetEventRecordsOut(log.getRecords(max)));
+    expect(decodeGetEventRecordsOut(log.encodeRecords(8)).records.map((r) => [r.handle, r.extent.tag, r.more])).toEqual([
+      [1, NULL_UUID, true],
+      [2, TAG, false],
+      [3, NULL_UUID, true],
+    ]);
+    expect(log.encodeRecords(8)[0]).toBe(0b01);
+    expect(log.clear([1, 2])).toBe("cleared");
+    expect(log.encodeRecords(8)).toEqual(encodeGetEventRecordsOut(log.getRecords(8)));
+  });
+
+  it("counts records that did not fit exactly as an append that drops them", () => {
+    const clock = new VirtualClock(1);
+    const counted = new EventLog(1, clock);
+    const appended = new EventLog(1, clock);
+    for (const log of [counted, appended]) log.append([body(0)]);
+    clock.advance(2);
+    counted.countOverflow(3);
+    appended.appendExtents(DC_EVENT_TYPE.ADD_CAPACITY, [], false, 0, 0, 0, 3);
+    counted.countOverflow(0);
+    expect(counted.snapshot()).toEqual(appended.snapshot());
+    expect(counted.snapshot()).toMatchObject({ overflowCount: 3, firstOverflowTimestamp: 3_000_000, lastOverflowTimestamp: 3_000_000 });
   });
 
   it("wraps handles past 0xFFFF to 1, never 0", () => {

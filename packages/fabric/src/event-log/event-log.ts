@@ -9,6 +9,7 @@ import type { Clock } from "@dcd/core";
 import type { EventRecordsPage } from "@dcd/core";
 import type { DcExtent } from "../device/types.js";
 import { DC_EVENT_VALID_COUNTERS, type DcEventBody, type DcEventRecord, type DcEventType } from "@dcd/core";
+import { EVENT_RECORD_LENGTH, GET_EVENT_RECORDS_HEADER, view, writeDcEventRecordParts, writeGetEventRecordsHeader } from "@dcd/core";
 
 /** Default depth of a DC event log, as QEMU (`CXL_TEST_EVENT_OVERFLOW`). */
 export const DEFAULT_EVENT_LOG_CAPACITY = 8;
@@ -36,10 +37,23 @@ export interface EventLogSnapshot {
 
 export class EventLog {
   /**
-   * Records held are `records[head .. end)`. Slots outside are `undefined`; the array keeps its
-   * capacity when drained (a host that clears every batch would otherwise regrow it each time).
+   * Records held are slots `[head, end)` of parallel columns: one slot per record, no object per
+   * record (the DC log takes one record per offered or released extent, and the host reads them
+   * as bytes). A record's other header fields are zero. `getRecords`/`snapshot` build the record
+   * objects on demand; `encodeRecords` writes the 0100h output straight from the columns. The
+   * columns keep their length when drained (a host that clears every batch would otherwise
+   * regrow them each time); slots outside `[head, end)` hold stale values.
    */
-  private records: (DcEventRecord | undefined)[] = [];
+  private readonly eventTypes: DcEventType[] = [];
+  private readonly validity: number[] = [];
+  private readonly hostIds: number[] = [];
+  private readonly regionIndexes: number[] = [];
+  private readonly mores: boolean[] = [];
+  private readonly extents: (DcExtent | undefined)[] = [];
+  private readonly availExtents: number[] = [];
+  private readonly availTags: number[] = [];
+  private readonly handles: number[] = [];
+  private readonly timestamps: number[] = [];
   private head = 0;
   private end = 0;
   private nextHandle = 1;
@@ -87,25 +101,7 @@ export class EventLog {
       }
       const handle = this.nextHandle;
       this.nextHandle = this.nextHandle === 0xffff ? 1 : this.nextHandle + 1;
-      // An explicit literal (not a spread) keeps one object shape for every record.
-      this.put({
-        eventType: body.eventType,
-        validityFlags: body.validityFlags,
-        hostId: body.hostId,
-        updatedRegionIndex: body.updatedRegionIndex,
-        more: body.more,
-        extent: body.extent,
-        numAvailExtents: body.numAvailExtents,
-        numAvailTags: body.numAvailTags,
-        headerFlags: 0, // severity 00b: informational (Table 8-229)
-        handle,
-        relatedHandle: 0,
-        timestamp,
-        maintOpClass: 0,
-        maintOpSubClass: 0,
-        ldId: 0,
-        headId: 0,
-      });
+      this.put(body.eventType, body.validityFlags, body.hostId, body.updatedRegionIndex, body.more, body.extent, body.numAvailExtents, body.numAvailTags, handle, timestamp);
       if (firstHandle === 0) firstHandle = handle;
       lastHandle = handle;
       appended++;
@@ -136,24 +132,7 @@ export class EventLog {
       const handle = this.nextHandle;
       this.nextHandle = this.nextHandle === 0xffff ? 1 : this.nextHandle + 1;
       lastHandle = handle;
-      this.put({
-        eventType,
-        validityFlags,
-        hostId,
-        updatedRegionIndex: 0,
-        more: i < total - 1 || lastMore,
-        extent: extents[i] as DcExtent,
-        numAvailExtents,
-        numAvailTags,
-        headerFlags: 0,
-        handle,
-        relatedHandle: 0,
-        timestamp,
-        maintOpClass: 0,
-        maintOpSubClass: 0,
-        ldId: 0,
-        headId: 0,
-      });
+      this.put(eventType, validityFlags, hostId, 0, i < total - 1 || lastMore, extents[i] as DcExtent, numAvailExtents, numAvailTags, handle, timestamp);
     }
     const dropped = total - room;
     if (dropped > 0) {
@@ -164,10 +143,23 @@ export class EventLog {
     return { appended: room, dropped, firstHandle, lastHandle };
   }
 
+  /**
+   * Count `n` records that did not fit as overflow, as `appendExtents` does for what it cannot
+   * write (a full FM log on every response and release): same state, no result object.
+   */
+  countOverflow(n: number): void {
+    if (n <= 0) return;
+    const timestamp = this.timestampNs();
+    if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
+    this.overflowCount += n;
+    this.lastOverflowTimestamp = timestamp;
+  }
+
   /** Up to `max` oldest records, without removing them (Get Event Records). */
   getRecords(max: number): EventRecordsPage {
     const n = Math.max(0, Math.min(max, this.length));
-    const records = this.records.slice(this.head, this.head + n) as DcEventRecord[];
+    const records = new Array<DcEventRecord>(n);
+    for (let k = 0; k < n; k++) records[k] = this.recordAt(this.head + k);
     return {
       overflow: this.overflowCount > 0,
       moreRecords: this.length > n,
@@ -179,6 +171,26 @@ export class EventLog {
   }
 
   /**
+   * `getRecords(max)` as the exact 0100h output bytes (`encodeGetEventRecordsOut` of that page),
+   * written from the columns: no record object per record.
+   */
+  encodeRecords(max: number): Uint8Array {
+    const n = Math.max(0, Math.min(max, this.length));
+    const bytes = new Uint8Array(GET_EVENT_RECORDS_HEADER + n * EVENT_RECORD_LENGTH);
+    const v = view(bytes);
+    writeGetEventRecordsHeader(v, bytes, this.overflowCount > 0, this.length > n, this.overflowCount, this.firstOverflowTimestamp, this.lastOverflowTimestamp, n);
+    // Imports read once, not per record (under vitest's module runner each read is a getter).
+    const write = writeDcEventRecordParts;
+    const size = EVENT_RECORD_LENGTH;
+    let off = GET_EVENT_RECORDS_HEADER;
+    for (let i = this.head; i < this.head + n; i++) {
+      write(v, bytes, off, this.eventTypes[i] as DcEventType, this.validity[i] as number, this.hostIds[i] as number, this.regionIndexes[i] as number, this.mores[i] as boolean, this.extents[i] as DcExtent, this.availExtents[i] as number, this.availTags[i] as number, this.handles[i] as number, this.timestamps[i] as number);
+      off += size;
+    }
+    return bytes;
+  }
+
+  /**
    * Clear the oldest records named by `handles`, which must be exactly the oldest ones in order
    * (CXL r3.1 §8.2.9.2.3). Checked first, so a mismatch clears nothing. Handles beyond the
    * records held are ignored, as QEMU does.
@@ -187,7 +199,7 @@ export class EventLog {
     const n = Math.min(handles.length, this.length);
     for (let i = 0; i < n; i++) {
       const h = handles[i] as number;
-      if (h === 0 || (this.records[this.head + i] as DcEventRecord).handle !== h) return "handle-mismatch";
+      if (h === 0 || this.handles[this.head + i] !== h) return "handle-mismatch";
     }
     this.dropHead(n);
     return "cleared";
@@ -207,20 +219,64 @@ export class EventLog {
       overflowCount: this.overflowCount,
       firstOverflowTimestamp: this.firstOverflowTimestamp,
       lastOverflowTimestamp: this.lastOverflowTimestamp,
-      records: this.records.slice(this.head, this.end) as DcEventRecord[],
+      records: this.getRecords(this.length).records,
     };
   }
 
-  private put(r: DcEventRecord): void {
-    if (this.end === this.records.length) this.records.push(r);
-    else this.records[this.end] = r;
+  /** The record in slot `i` as an object (header fields the log does not set are zero). */
+  private recordAt(i: number): DcEventRecord {
+    return {
+      eventType: this.eventTypes[i] as DcEventType,
+      validityFlags: this.validity[i] as number,
+      hostId: this.hostIds[i] as number,
+      updatedRegionIndex: this.regionIndexes[i] as number,
+      more: this.mores[i] as boolean,
+      extent: this.extents[i] as DcExtent,
+      numAvailExtents: this.availExtents[i] as number,
+      numAvailTags: this.availTags[i] as number,
+      headerFlags: 0, // severity 00b: informational (Table 8-229)
+      handle: this.handles[i] as number,
+      relatedHandle: 0,
+      timestamp: this.timestamps[i] as number,
+      maintOpClass: 0,
+      maintOpSubClass: 0,
+      ldId: 0,
+      headId: 0,
+    };
+  }
+
+  private put(eventType: DcEventType, validityFlags: number, hostId: number, updatedRegionIndex: number, more: boolean, extent: DcExtent, numAvailExtents: number, numAvailTags: number, handle: number, timestamp: number): void {
+    const i = this.end;
+    if (i === this.handles.length) {
+      this.eventTypes.push(eventType);
+      this.validity.push(validityFlags);
+      this.hostIds.push(hostId);
+      this.regionIndexes.push(updatedRegionIndex);
+      this.mores.push(more);
+      this.extents.push(extent);
+      this.availExtents.push(numAvailExtents);
+      this.availTags.push(numAvailTags);
+      this.handles.push(handle);
+      this.timestamps.push(timestamp);
+    } else {
+      this.eventTypes[i] = eventType;
+      this.validity[i] = validityFlags;
+      this.hostIds[i] = hostId;
+      this.regionIndexes[i] = updatedRegionIndex;
+      this.mores[i] = more;
+      this.extents[i] = extent;
+      this.availExtents[i] = numAvailExtents;
+      this.availTags[i] = numAvailTags;
+      this.handles[i] = handle;
+      this.timestamps[i] = timestamp;
+    }
     this.end++;
   }
 
   private dropHead(n: number): void {
     if (n === 0) return;
-    const records = this.records;
-    for (let i = this.head; i < this.head + n; i++) records[i] = undefined;
+    // The extent objects are the only references a cleared slot would keep alive.
+    this.extents.fill(undefined, this.head, this.head + n);
     this.head += n;
     // QEMU resets the overflow state whenever it deletes a record.
     this.overflowCount = 0;
@@ -230,10 +286,12 @@ export class EventLog {
       this.head = 0;
       this.end = 0;
     } else if (this.head > 1024 && this.head * 2 > this.end) {
-      // Move the held records to the front so the array does not grow without bound.
+      // Move the held records to the front so the columns do not grow without bound.
       const held = this.end - this.head;
-      records.copyWithin(0, this.head, this.end);
-      records.fill(undefined, held, this.end);
+      for (const column of [this.eventTypes, this.validity, this.hostIds, this.regionIndexes, this.mores, this.extents, this.availExtents, this.availTags, this.handles, this.timestamps] as unknown[][]) {
+        column.copyWithin(0, this.head, this.end);
+      }
+      this.extents.fill(undefined, held, this.end);
       this.head = 0;
       this.end = held;
     }

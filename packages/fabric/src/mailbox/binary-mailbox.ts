@@ -6,15 +6,16 @@
  */
 import type { DeviceCore } from "../device/device-core.js";
 import { encodeGetDcConfigOut, decodeGetDcConfigIn, GET_DC_CONFIG_IN_SIZE } from "@dcd/core";
-import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRecordsIn, decodeGetEventRecordsIn, encodeGetEventRecordsOut } from "@dcd/core";
+import { CLEAR_EVENT_RECORDS_HEADER, clearEventRecordsCount, decodeClearEventRecordsIn, decodeGetEventRecordsIn } from "@dcd/core";
 import { decodeGetExtentListIn, encodeGetExtentListOut, GET_EXTENT_LIST_IN_SIZE } from "@dcd/core";
 import { OPCODE } from "@dcd/core";
 import { MBOX_RC, type DcdResult, type MboxRc } from "@dcd/core";
-import { getU64, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount } from "@dcd/core";
+import { getU64, readU64, UPDATED_EXTENT_LIST_HEADER, UPDATED_EXTENT_SIZE, updatedExtentCount, view } from "@dcd/core";
 import type { HostState } from "../device/host-state.js";
 import { RangeList } from "../interval/range-list.js";
 import { addCapacityResponseRanges } from "./add-response.js";
 import type { LogicalDevice } from "./logical-device.js";
+import { getEventRecordsOut } from "./queries.js";
 import { releaseCapacityRanges } from "./release.js";
 
 /** What a mailbox command returns: the return code and the output payload (empty on failure). */
@@ -29,6 +30,10 @@ const SUCCESS_NO_OUTPUT: MailboxResponse = Object.freeze({ rc: MBOX_RC.SUCCESS, 
 
 function respond<T>(r: DcdResult<T>, encode: (v: T) => Uint8Array): MailboxResponse {
   return r.rc === MBOX_RC.SUCCESS ? { rc: r.rc, payload: encode(r.value) } : { rc: r.rc, payload: EMPTY };
+}
+
+function bytesOut(r: DcdResult<Uint8Array>): MailboxResponse {
+  return r.rc === MBOX_RC.SUCCESS ? { rc: r.rc, payload: r.value } : { rc: r.rc, payload: EMPTY };
 }
 
 function noOutput(r: DcdResult<undefined>): MailboxResponse {
@@ -46,10 +51,20 @@ function badLength(ld: LogicalDevice, core: DeviceCore, opcode: number, why: str
 function decodeUpdatedRanges(payload: Uint8Array, n: number): RangeList {
   const list = RangeList.ofLength(n);
   // Imports read once, not per entry (under vitest's module runner each read is a getter call).
-  // Byte reads, no DataView: creating one costs more than decoding a one-entry Release DC.
-  const u64 = getU64;
   const size = UPDATED_EXTENT_SIZE;
   let off = UPDATED_EXTENT_LIST_HEADER;
+  if (n > 1) {
+    // A list (an Add DC Response): one DataView, two word loads per u64.
+    const v = view(payload);
+    const u64 = readU64;
+    for (let i = 0; i < n; i++) {
+      list.set(i, u64(v, off), u64(v, off + 8));
+      off += size;
+    }
+    return list;
+  }
+  // Byte reads, no DataView: creating one costs more than decoding a one-entry Release DC.
+  const u64 = getU64;
   for (let i = 0; i < n; i++) {
     list.set(i, u64(payload, off), u64(payload, off + 8));
     off += size;
@@ -62,7 +77,7 @@ export function executeBinary(ld: LogicalDevice, core: DeviceCore, state: HostSt
   switch (opcode) {
     case OPCODE.GET_EVENT_RECORDS:
       if (payload.length !== 1) return badLength(ld, core, opcode, `Get Event Records takes 1 byte, got ${payload.length}`);
-      return respond(ld.getEventRecords(decodeGetEventRecordsIn(payload)), encodeGetEventRecordsOut);
+      return bytesOut(getEventRecordsOut(core, state, decodeGetEventRecordsIn(payload)));
     case OPCODE.CLEAR_EVENT_RECORDS: {
       if (payload.length < CLEAR_EVENT_RECORDS_HEADER) return badLength(ld, core, opcode, `Clear Event Records needs ${CLEAR_EVENT_RECORDS_HEADER} bytes, got ${payload.length}`);
       const n = clearEventRecordsCount(payload);

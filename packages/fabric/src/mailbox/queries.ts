@@ -9,7 +9,7 @@ import type { DcConfig, GetDcConfigIn } from "@dcd/core";
 import { EVENT_RECORD_LENGTH } from "@dcd/core";
 import { EVENT_LOG } from "@dcd/core";
 import type { ClearEventRecordsIn, EventRecordsPage, GetEventRecordsIn } from "@dcd/core";
-import { GET_EVENT_RECORDS_HEADER } from "@dcd/core";
+import { encodeGetEventRecordsOut, GET_EVENT_RECORDS_HEADER } from "@dcd/core";
 import { EXTENT_LIST_OUT_HEADER, type ExtentListPage, type GetExtentListIn } from "@dcd/core";
 import { DC_EXTENT_SIZE } from "@dcd/core";
 import { MBOX_RC, ok, OK_VOID, type DcdResult } from "@dcd/core";
@@ -72,6 +72,17 @@ export function getEventRecords(core: DeviceCore, h: HostState, req: GetEventRec
   if (req.logType !== EVENT_LOG.DYNAMIC_CAPACITY) return ok(EMPTY_PAGE);
   const fit = Math.min(0xffff, Math.floor((core.cfg.payloadSize - GET_EVENT_RECORDS_HEADER) / EVENT_RECORD_LENGTH));
   return ok(h.log.getRecords(Math.min(fit, req.maxRecords ?? fit)));
+}
+
+/**
+ * 0100h as its output bytes (the binary mailbox): the same checks and page as `getEventRecords`,
+ * encoded by the log from what it stores, with no record objects in between.
+ */
+export function getEventRecordsOut(core: DeviceCore, h: HostState, req: GetEventRecordsIn): DcdResult<Uint8Array> {
+  if (req.logType >= LOG_TYPES) return core.reject(h.hostId, "get-event-records(0100h)", MBOX_RC.INVALID_INPUT, `event log type ${req.logType} does not exist`);
+  if (req.logType !== EVENT_LOG.DYNAMIC_CAPACITY) return ok(encodeGetEventRecordsOut(EMPTY_PAGE));
+  const fit = Math.min(0xffff, Math.floor((core.cfg.payloadSize - GET_EVENT_RECORDS_HEADER) / EVENT_RECORD_LENGTH));
+  return ok(h.log.encodeRecords(fit));
 }
 
 /** 0101h: handles must be the oldest records in order (else nothing is cleared). */

@@ -32,8 +32,9 @@ import { extentDirSource } from "../dax-region/extent-sysfs.js";
 import type { CxlMailbox } from "../mbox/mailbox.js";
 import { errnoNumber } from "../mbox/rc-errno.js";
 import type { Admission, RegionExtentPolicy, ReleaseCause, ReleaseVerdict } from "../region-driver.js";
-import { DC_EVENT_TYPE } from "../wire/dc-event.js";
+import { DC_EVENT_TYPE, type DcEventType } from "../wire/dc-event.js";
 import type { DcEventRecordHead } from "../wire/event-record.js";
+import type { DcEventRecordColumns } from "../wire/event-records-payload.js";
 import type { DcExtent, DpaRange } from "../wire/extent.js";
 import { EVENT_LOG } from "../wire/opcodes.js";
 import type { DcEvent, ExtentLifecycleEvent, ExtentRule, KernelLogLine } from "./events.js";
@@ -494,26 +495,33 @@ export class CxlExtentCore implements DaxRegionEngine {
   /** `cxl_mem_get_records_log(DCD)`: read, trace and dispatch each record, clear; until empty. */
   private *drain(m: MemdevState): Co<void> {
     while (m.attached) {
-      let records: readonly DcEventRecordHead[];
+      let records: DcEventRecordColumns;
       try {
-        records = m.mailbox.getDcEventRecordHeads(DC_LOG);
+        records = m.mailbox.getDcEventRecordColumns(DC_LOG);
       } catch (err) {
         const code = errnoOf(err);
         this.log("err", m.name, `Event log '${DC_LOG}': Failed to query event records : -${errnoNumber(code)}`);
         this.emitDc(m, { type: "log-error", memdev: m.name, op: "get", errno: code });
         return;
       }
-      if (records.length === 0) return;
-      for (const r of records) {
-        if (this.dcObserved(m)) this.emitDc(m, { type: "record", memdev: m.name, handle: r.handle, eventType: r.eventType, more: r.more, extent: r.extent, time: this.clock.now() });
+      const n = records.count;
+      if (n === 0) return;
+      // Columns, not a record object each: only a dispatched record (a chain's last, a
+      // release) becomes an object.
+      const { handles, eventTypes, mores, extents } = records;
+      for (let i = 0; i < n; i++) {
+        const eventType = eventTypes[i] as DcEventType;
+        const more = mores[i] as boolean;
+        const extent = extents[i] as DcExtent;
+        if (this.dcObserved(m)) this.emitDc(m, { type: "record", memdev: m.name, handle: handles[i] as number, eventType, more, extent, time: this.clock.now() });
         // Most records of a chain only stage (More=1): that path cannot fail or wait, so it
         // skips the dispatch coroutines (two generator objects per record).
-        if (r.eventType === ADD && r.more && this.stageAdd(m, r)) continue;
-        yield* this.dispatch(m, r);
+        if (eventType === ADD && more && this.stageAdd(m, extent)) continue;
+        yield* this.dispatch(m, { handle: handles[i] as number, eventType, more, extent });
         if (!isAttached(m)) return;
       }
       try {
-        m.mailbox.clearEventRecords(DC_LOG, records.map((r) => r.handle));
+        m.mailbox.clearEventRecords(DC_LOG, handles);
       } catch (err) {
         const code = errnoOf(err);
         this.log("err", m.name, `Event log '${DC_LOG}': Failed to clear events : -${errnoNumber(code)}`);
@@ -556,10 +564,10 @@ export class CxlExtentCore implements DaxRegionEngine {
    * R19 for an Add record with More=1 below the cap: stage it and (re)arm the watchdog. False
    * when the cap would trip (R21), which `handleAdd` reports.
    */
-  private stageAdd(m: MemdevState, r: DcEventRecordHead): boolean {
+  private stageAdd(m: MemdevState, extent: DcExtent): boolean {
     const cap = this.policy.maxPendingExtents;
     if (cap !== null && m.pending.length >= cap) return false;
-    m.pending.push(r.extent);
+    m.pending.push(extent);
     if (this.policy.chainTimeoutMs !== null) this.armWatchdog(m, this.policy.chainTimeoutMs);
     return true;
   }
@@ -580,7 +588,7 @@ export class CxlExtentCore implements DaxRegionEngine {
     }
     // More=1: nothing is validated or surfaced yet; (re)arm the watchdog (R19, R20).
     if (r.more) {
-      this.stageAdd(m, r);
+      this.stageAdd(m, r.extent);
       return undefined;
     }
     m.pending.push(r.extent);
@@ -1087,7 +1095,7 @@ export class CxlExtentCore implements DaxRegionEngine {
   /** `memdev_release_extent`: one Release DC for one range; a failure is only a debug line. */
   private releaseDc(m: MemdevState, range: DpaRange): void {
     try {
-      m.mailbox.releaseDc([range]);
+      m.mailbox.releaseDcExtent(range.dpa, range.len);
       if (this.dcObserved(m)) this.emitDc(m, { type: "release-dc", memdev: m.name, extent: { dpa: range.dpa, len: range.len } });
     } catch (err) {
       const code = errnoOf(err);

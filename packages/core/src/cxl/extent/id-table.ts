@@ -18,6 +18,12 @@ export class IdTable<T> {
   /** Store `value` at a free id (the allocator's). */
   set(id: number, value: T): void {
     const slots = this.slots;
+    if (id === slots.length) {
+      // The next id (the usual case while ids are handed out upwards): no read past the end.
+      slots.push(value);
+      this.count++;
+      return;
+    }
     // Fill any gap first so the array stays packed (ids start at the allocator's base).
     while (slots.length < id) slots.push(undefined);
     if (slots[id] === undefined) this.count++;

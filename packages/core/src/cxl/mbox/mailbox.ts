@@ -16,7 +16,7 @@ import { decodeGetDcConfigOut, encodeGetDcConfigIn, type DcConfig, type DcRegion
 import { DC_EXTENT_SIZE } from "../wire/dc-extent.js";
 import { EVENT_RECORD_LENGTH } from "../wire/dc-event.js";
 import type { DcEventRecordHead } from "../wire/event-record.js";
-import { decodeGetEventRecordHeads, decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsIn, CLEAR_EVENT_RECORDS_HEADER, GET_EVENT_RECORDS_HEADER, type EventRecordsPage } from "../wire/event-records-payload.js";
+import { decodeGetEventRecordColumns, decodeGetEventRecordHeads, decodeGetEventRecordsOut, type DcEventRecordColumns, encodeClearEventRecordsIn, encodeGetEventRecordsIn, CLEAR_EVENT_RECORDS_HEADER, GET_EVENT_RECORDS_HEADER, type EventRecordsPage } from "../wire/event-records-payload.js";
 import type { DpaRange } from "../wire/extent.js";
 import { decodeGetExtentListOut, encodeGetExtentListIn, EXTENT_LIST_OUT_HEADER, type ExtentListPage } from "../wire/extent-list.js";
 import { OPCODE } from "../wire/opcodes.js";
@@ -161,6 +161,12 @@ export class CxlMailbox {
     return this.decode(OPCODE.GET_EVENT_RECORDS, () => decodeGetEventRecordHeads(out));
   }
 
+  /** {@link getDcEventRecordHeads} as columns (`cxl_mem_get_records_log`'s loop needs no object per record). */
+  getDcEventRecordColumns(logType: number): DcEventRecordColumns {
+    const out = this.send(OPCODE.GET_EVENT_RECORDS, encodeGetEventRecordsIn({ logType }), GET_EVENT_RECORDS_HEADER);
+    return this.decode(OPCODE.GET_EVENT_RECORDS, () => decodeGetEventRecordColumns(out));
+  }
+
   /** 0101h for `handles`, split into commands of at most 255 handles that fit the payload. */
   clearEventRecords(logType: number, handles: readonly number[]): void {
     const max = Math.min(CLEAR_EVENT_MAX_HANDLES, Math.floor((this.payloadSize - CLEAR_EVENT_RECORDS_HEADER) / 2));
@@ -185,13 +191,20 @@ export class CxlMailbox {
   releaseDc(extents: readonly DpaRange[]): number {
     if (extents.length === 0) throw errno("EINVAL", `${this.name}: Release DC needs at least one extent`);
     if (extents.length === 1) {
-      // The kernel's case (one command per extent, R44): the input is written into the reused
-      // payload registers, as on hardware, instead of a new buffer per extent.
       const e = extents[0] as DpaRange;
-      this.send(OPCODE.RELEASE_DC, encodeSingleUpdatedExtent((this.releaseRegisters ??= new Uint8Array(UPDATED_EXTENT_LIST_HEADER + UPDATED_EXTENT_SIZE)), e.dpa, e.len));
+      this.releaseDcExtent(e.dpa, e.len);
       return 1;
     }
     return this.sendUpdatedExtentList(OPCODE.RELEASE_DC, extents);
+  }
+
+  /**
+   * 4803h for one extent (`memdev_release_extent`, the kernel's one command per extent, R44):
+   * the input is written into the reused payload registers, as on hardware, instead of a new
+   * buffer (and list) per extent.
+   */
+  releaseDcExtent(dpa: number, len: number): void {
+    this.send(OPCODE.RELEASE_DC, encodeSingleUpdatedExtent((this.releaseRegisters ??= new Uint8Array(UPDATED_EXTENT_LIST_HEADER + UPDATED_EXTENT_SIZE)), dpa, len));
   }
 
   private sendUpdatedExtentList(opcode: number, extents: readonly DpaRange[]): number {

@@ -18,7 +18,8 @@ export function readDcExtent(v: DataView, bytes: Uint8Array, offset: number): Dc
   return {
     dpa: readU64(v, offset),
     len: readU64(v, offset + 8),
-    tag: uuidFromBytes(bytes, offset + 0x10),
+    // Untagged is the common case: four word reads instead of sixteen byte reads.
+    tag: v.getUint32(offset + 0x10, true) === 0 && v.getUint32(offset + 0x14, true) === 0 && v.getUint32(offset + 0x18, true) === 0 && v.getUint32(offset + 0x1c, true) === 0 ? NULL_UUID : uuidFromBytes(bytes, offset + 0x10),
     sharedSeq: v.getUint16(offset + 0x20, true),
   };
 }

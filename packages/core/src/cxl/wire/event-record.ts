@@ -10,6 +10,12 @@ import { readDcExtent, writeDcExtent } from "./dc-extent.js";
 import type { DcExtent } from "./extent.js";
 
 const DC_UUID_BYTES = uuidToBytes(DC_EVENT_UUID);
+/** The UUID as four little-endian u32 words: a record is checked and written with four accesses, not sixteen. */
+const DC_UUID_WORDS = ((): readonly [number, number, number, number] => {
+  const v = new DataView(DC_UUID_BYTES.buffer);
+  return [v.getUint32(0, true), v.getUint32(4, true), v.getUint32(8, true), v.getUint32(12, true)];
+})();
+const [UUID_W0, UUID_W1, UUID_W2, UUID_W3] = DC_UUID_WORDS;
 
 /** Write `r` into `bytes` at `offset` (128 bytes, which the caller has zeroed). */
 export function writeDcEventRecord(v: DataView, bytes: Uint8Array, offset: number, r: DcEventRecord): void {
@@ -33,6 +39,30 @@ export function writeDcEventRecord(v: DataView, bytes: Uint8Array, offset: numbe
   writeDcExtent(v, bytes, offset + 0x38, r.extent);
   v.setUint32(offset + 0x78, r.numAvailExtents, true);
   v.setUint32(offset + 0x7c, r.numAvailTags, true);
+}
+
+/**
+ * A record the way an event log stores it, field by field (no record object), into zeroed
+ * `bytes`: the common header fields a log leaves at zero (flags, related handle, maintenance
+ * class/subclass, LD-ID, head-ID) stay zero. Same bytes as {@link writeDcEventRecord} for a
+ * record with those fields 0.
+ */
+export function writeDcEventRecordParts(v: DataView, bytes: Uint8Array, offset: number, eventType: DcEventType, validityFlags: number, hostId: number, updatedRegionIndex: number, more: boolean, extent: DcExtent, numAvailExtents: number, numAvailTags: number, handle: number, timestamp: number): void {
+  v.setUint32(offset, UUID_W0, true);
+  v.setUint32(offset + 4, UUID_W1, true);
+  v.setUint32(offset + 8, UUID_W2, true);
+  v.setUint32(offset + 12, UUID_W3, true);
+  bytes[offset + 0x10] = EVENT_RECORD_LENGTH;
+  v.setUint16(offset + 0x14, handle, true);
+  writeU64(v, offset + 0x18, timestamp);
+  bytes[offset + 0x30] = eventType;
+  bytes[offset + 0x31] = validityFlags;
+  v.setUint16(offset + 0x32, hostId, true);
+  bytes[offset + 0x34] = updatedRegionIndex;
+  bytes[offset + 0x35] = more ? DC_EVENT_FLAG_MORE : 0;
+  writeDcExtent(v, bytes, offset + 0x38, extent);
+  v.setUint32(offset + 0x78, numAvailExtents, true);
+  v.setUint32(offset + 0x7c, numAvailTags, true);
 }
 
 export function readDcEventRecord(v: DataView, bytes: Uint8Array, offset: number): DcEventRecord {
@@ -70,13 +100,16 @@ export interface DcEventRecordHead {
   readonly extent: DcExtent;
 }
 
+/** EINVAL unless the record at `offset` (of `v`'s bytes) carries the Dynamic Capacity event UUID. */
+export function checkDcEventUuid(v: DataView, bytes: Uint8Array, offset: number): void {
+  if (v.getUint32(offset, true) !== UUID_W0 || v.getUint32(offset + 4, true) !== UUID_W1 || v.getUint32(offset + 8, true) !== UUID_W2 || v.getUint32(offset + 12, true) !== UUID_W3) {
+    throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuidFromBytes(bytes, offset)} is not the Dynamic Capacity event uuid`);
+  }
+}
+
 /** {@link readDcEventRecord} for those four fields only (same checks): one small object per record. */
 export function readDcEventRecordHead(v: DataView, bytes: Uint8Array, offset: number): DcEventRecordHead {
-  for (let i = 0; i < 16; i++) {
-    if (bytes[offset + i] !== DC_UUID_BYTES[i]) {
-      throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuidFromBytes(bytes, offset)} is not the Dynamic Capacity event uuid`);
-    }
-  }
+  checkDcEventUuid(v, bytes, offset);
   return {
     handle: v.getUint16(offset + 0x14, true),
     eventType: bytes[offset + 0x30] as DcEventType,

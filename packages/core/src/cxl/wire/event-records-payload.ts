@@ -3,9 +3,11 @@
  * Output header 20h bytes: flags @0 (bit0 overflow, bit1 more records), overflow error count
  * u16 @2, first/last overflow timestamps u64 @4/@0Ch, record count u16 @14h, records from @20h.
  */
-import { EVENT_RECORD_LENGTH, type DcEventRecord } from "./dc-event.js";
+import { DC_EVENT_FLAG_MORE, EVENT_RECORD_LENGTH, type DcEventRecord, type DcEventType } from "./dc-event.js";
+import { readDcExtent } from "./dc-extent.js";
+import type { DcExtent } from "./extent.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
-import { type DcEventRecordHead, readDcEventRecord, readDcEventRecordHead, writeDcEventRecord } from "./event-record.js";
+import { checkDcEventUuid, type DcEventRecordHead, readDcEventRecord, readDcEventRecordHead, writeDcEventRecord } from "./event-record.js";
 
 export const GET_EVENT_RECORDS_HEADER = 0x20;
 export const GET_EVENT_FLAG_OVERFLOW = 1 << 0;
@@ -41,14 +43,19 @@ export function decodeGetEventRecordsIn(bytes: Uint8Array): GetEventRecordsIn {
   return { logType: bytes[0] as number };
 }
 
+/** The 20h-byte 0100h output header for `count` records (the records follow from 20h). */
+export function writeGetEventRecordsHeader(v: DataView, bytes: Uint8Array, overflow: boolean, moreRecords: boolean, overflowErrorCount: number, firstOverflowTimestamp: number, lastOverflowTimestamp: number, count: number): void {
+  bytes[0] = (overflow ? GET_EVENT_FLAG_OVERFLOW : 0) | (moreRecords ? GET_EVENT_FLAG_MORE_RECORDS : 0);
+  v.setUint16(2, Math.min(overflowErrorCount, 0xffff), true);
+  writeU64(v, 4, firstOverflowTimestamp);
+  writeU64(v, 0x0c, lastOverflowTimestamp);
+  v.setUint16(0x14, count, true);
+}
+
 export function encodeGetEventRecordsOut(p: EventRecordsPage): Uint8Array {
   const bytes = new Uint8Array(GET_EVENT_RECORDS_HEADER + p.records.length * EVENT_RECORD_LENGTH);
   const v = view(bytes);
-  bytes[0] = (p.overflow ? GET_EVENT_FLAG_OVERFLOW : 0) | (p.moreRecords ? GET_EVENT_FLAG_MORE_RECORDS : 0);
-  v.setUint16(2, Math.min(p.overflowErrorCount, 0xffff), true);
-  writeU64(v, 4, p.firstOverflowTimestamp);
-  writeU64(v, 0x0c, p.lastOverflowTimestamp);
-  v.setUint16(0x14, p.records.length, true);
+  writeGetEventRecordsHeader(v, bytes, p.overflow, p.moreRecords, p.overflowErrorCount, p.firstOverflowTimestamp, p.lastOverflowTimestamp, p.records.length);
   p.records.forEach((r, i) => {
     writeDcEventRecord(v, bytes, GET_EVENT_RECORDS_HEADER + i * EVENT_RECORD_LENGTH, r);
   });
@@ -85,6 +92,40 @@ export function decodeGetEventRecordHeads(bytes: Uint8Array): DcEventRecordHead[
   const records = new Array<DcEventRecordHead>(n);
   for (let i = 0; i < n; i++) records[i] = readDcEventRecordHead(v, bytes, GET_EVENT_RECORDS_HEADER + i * EVENT_RECORD_LENGTH);
   return records;
+}
+
+/** {@link decodeGetEventRecordHeads} as columns, record k at index k of each: no object per record. */
+export interface DcEventRecordColumns {
+  readonly count: number;
+  readonly handles: number[];
+  readonly eventTypes: DcEventType[];
+  readonly mores: boolean[];
+  readonly extents: DcExtent[];
+}
+
+/** {@link decodeGetEventRecordHeads} into columns (same length and UUID checks, same values). */
+export function decodeGetEventRecordColumns(bytes: Uint8Array): DcEventRecordColumns {
+  requireLength(bytes, GET_EVENT_RECORDS_HEADER, "0100h output");
+  const v = view(bytes);
+  const n = v.getUint16(0x14, true);
+  requireLength(bytes, GET_EVENT_RECORDS_HEADER + n * EVENT_RECORD_LENGTH, "0100h output");
+  const handles = new Array<number>(n);
+  const eventTypes = new Array<DcEventType>(n);
+  const mores = new Array<boolean>(n);
+  const extents = new Array<DcExtent>(n);
+  // Imports read once, not per record (under vitest's module runner each read is a getter).
+  const check = checkDcEventUuid;
+  const extent = readDcExtent;
+  let off = GET_EVENT_RECORDS_HEADER;
+  for (let i = 0; i < n; i++) {
+    check(v, bytes, off);
+    handles[i] = v.getUint16(off + 0x14, true);
+    eventTypes[i] = bytes[off + 0x30] as DcEventType;
+    mores[i] = ((bytes[off + 0x35] as number) & DC_EVENT_FLAG_MORE) !== 0;
+    extents[i] = extent(v, bytes, off + 0x38);
+    off += EVENT_RECORD_LENGTH;
+  }
+  return { count: n, handles, eventTypes, mores, extents };
 }
 
 export function encodeClearEventRecordsIn(c: ClearEventRecordsIn): Uint8Array {

@@ -4,7 +4,7 @@
  * { start_dpa u64, len u64, 8 reserved }.
  */
 import type { DpaRange } from "./extent.js";
-import { getU32, putU32, putU64, readU64, requireLength, view } from "./bytes.js";
+import { getU32, putU32, putU64, readU64, requireLength, view, writeU64 } from "./bytes.js";
 
 export interface UpdatedExtentList {
   /** Flags bit 0: this payload is one of several forming a single response or release. */
@@ -20,10 +20,22 @@ export function encodeUpdatedExtentList(l: UpdatedExtentList): Uint8Array {
   putU32(bytes, 0, l.extents.length);
   bytes[4] = l.more ? 1 : 0;
   let off = UPDATED_EXTENT_LIST_HEADER;
+  const list = l.extents;
+  if (list.length > 1) {
+    // A list (an Add DC Response of a chain): one DataView, two word stores per u64.
+    const v = view(bytes);
+    const write = writeU64;
+    for (let i = 0; i < list.length; i++) {
+      const e = list[i] as DpaRange;
+      write(v, off, e.dpa);
+      write(v, off + 8, e.len);
+      off += UPDATED_EXTENT_SIZE;
+    }
+    return bytes;
+  }
   // The import read once, not per field: under vitest's module runner (tests, benchmarks) each
   // read of an imported binding is a getter call, which dominated encoding 1024-entry lists.
   const put64 = putU64;
-  const list = l.extents;
   for (let i = 0; i < list.length; i++) {
     const e = list[i] as DpaRange;
     put64(bytes, off, e.dpa);
@@ -38,10 +50,16 @@ export function encodeUpdatedExtentList(l: UpdatedExtentList): Uint8Array {
  * every byte is rewritten, reserved ones to zero.
  */
 export function encodeSingleUpdatedExtent(bytes: Uint8Array, dpa: number, len: number): Uint8Array {
-  bytes.fill(0);
   putU32(bytes, 0, 1);
+  // Flags and reserved bytes written as zeros, not a `fill(0)` of the whole payload first (a
+  // builtin call per Release DC, and every other byte is written anyway).
+  putU32(bytes, 4, 0);
   putU64(bytes, UPDATED_EXTENT_LIST_HEADER, dpa);
   putU64(bytes, UPDATED_EXTENT_LIST_HEADER + 8, len);
+  putU32(bytes, UPDATED_EXTENT_LIST_HEADER + 16, 0);
+  putU32(bytes, UPDATED_EXTENT_LIST_HEADER + 20, 0);
+  // A longer register file (reused by a caller) keeps nothing from an earlier command either.
+  if (bytes.length > UPDATED_EXTENT_LIST_HEADER + UPDATED_EXTENT_SIZE) bytes.fill(0, UPDATED_EXTENT_LIST_HEADER + UPDATED_EXTENT_SIZE);
   return bytes;
 }
 

@@ -9,11 +9,11 @@ import { DC_EVENT_TYPE, type DcEventRecord } from "./dc-event.js";
 import { readU64, writeU64 } from "./bytes.js";
 import { decodeGetDcConfigIn, decodeGetDcConfigOut, encodeGetDcConfigIn, encodeGetDcConfigOut } from "./dc-config.js";
 import { decodeDcExtent, encodeDcExtent } from "./dc-extent.js";
-import { decodeDcEventRecord, encodeDcEventRecord } from "./event-record.js";
-import { decodeClearEventRecordsIn, decodeGetEventRecordHeads, decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsOut } from "./event-records-payload.js";
+import { decodeDcEventRecord, encodeDcEventRecord, writeDcEventRecordParts } from "./event-record.js";
+import { decodeClearEventRecordsIn, decodeGetEventRecordColumns, decodeGetEventRecordHeads, decodeGetEventRecordsOut, encodeClearEventRecordsIn, encodeGetEventRecordsOut } from "./event-records-payload.js";
 import { decodeGetExtentListIn, decodeGetExtentListOut, encodeGetExtentListIn, encodeGetExtentListOut } from "./extent-list.js";
 import { mboxRcName, MBOX_RC } from "./rc.js";
-import { decodeUpdatedExtentList, encodeUpdatedExtentList } from "./updated-extent-list.js";
+import { decodeUpdatedExtentList, encodeSingleUpdatedExtent, encodeUpdatedExtentList } from "./updated-extent-list.js";
 
 const TAG = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
 
@@ -189,6 +189,14 @@ describe("4802h/4803h updated extent list", () => {
     b.u64(24, 0xffffn);
     expect(decodeUpdatedExtentList(b.bytes)).toEqual({ more: false, extents: [{ dpa: 0x1000, len: 0x40 }] });
   });
+
+  it("a one-entry list written over reused registers leaves nothing of the previous command", () => {
+    const registers = new Uint8Array(8 + 24).fill(0xff);
+    const expected = encodeUpdatedExtentList({ more: false, extents: [{ dpa: 0x80400000, len: 0x200000 }] });
+    expect(encodeSingleUpdatedExtent(registers, 0x80400000, 0x200000)).toEqual(expected);
+    const longer = new Uint8Array(8 + 48).fill(0xff);
+    expect(encodeSingleUpdatedExtent(longer, 0x80400000, 0x200000)).toEqual(Uint8Array.from([...expected, ...new Uint8Array(24)]));
+  });
 });
 
 function record(over: Partial<DcEventRecord> = {}): DcEventRecord {
@@ -275,6 +283,17 @@ describe("Get/Clear Event Records", () => {
     const otherUuid = b.bytes.slice();
     otherUuid[0x20] = 0;
     expect(() => decodeGetEventRecordHeads(otherUuid)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    // The same reading as columns, with the same refusals.
+    expect(decodeGetEventRecordColumns(b.bytes)).toEqual({ count: 1, handles: [r.handle], eventTypes: [r.eventType], mores: [r.more], extents: [r.extent] });
+    expect(() => decodeGetEventRecordColumns(b.bytes.subarray(0, 0x20 + 0x7f))).toThrow(expect.objectContaining({ code: "EINVAL" }));
+    expect(() => decodeGetEventRecordColumns(otherUuid)).toThrow(expect.objectContaining({ code: "EINVAL" }));
+  });
+
+  it("a record written field by field is the record's bytes when the log's header fields are zero", () => {
+    const r = { ...record(), headerFlags: 0, relatedHandle: 0, maintOpClass: 0, maintOpSubClass: 0, ldId: 0, headId: 0 };
+    const bytes = new Uint8Array(0x80);
+    writeDcEventRecordParts(new DataView(bytes.buffer), bytes, 0, r.eventType, r.validityFlags, r.hostId, r.updatedRegionIndex, r.more, r.extent, r.numAvailExtents, r.numAvailTags, r.handle, r.timestamp);
+    expect(bytes).toEqual(encodeDcEventRecord(r));
   });
 
   it("clear input: log @0, flags @1, count @2, 3 reserved, u16 handles from @6", () => {
