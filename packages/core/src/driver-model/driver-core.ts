@@ -232,7 +232,9 @@ export class DriverCore {
    */
   dispose(): Promise<void> {
     if (this.queue.insideOperation) return Promise.reject(errno("EBUSY", `${this.name}: dispose() from inside a probe or remove`));
-    this.disposed ??= this.queue.run(() => this.teardown());
+    this.disposed ??= this.queue.run(() => this.teardown()).finally(() => {
+      this.queue.dispose();
+    });
     return this.disposed;
   }
 

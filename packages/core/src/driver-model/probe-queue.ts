@@ -58,6 +58,15 @@ export class ProbeQueue {
     return this.insideOperation ? this.context.run(OUTSIDE, fn) : fn();
   }
 
+  /**
+   * Stop tracking "inside" for good (the driver core is gone). On Node 20 an enabled
+   * AsyncLocalStorage keeps a promise hook that every promise in the process pays for, so a
+   * disposed host must not leave its one behind.
+   */
+  dispose(): void {
+    this.context.disable();
+  }
+
   /** Resolve once nothing is queued or running. */
   idle(): Promise<void> {
     if (this.queued === 0) return Promise.resolve();
