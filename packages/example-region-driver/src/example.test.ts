@@ -6,8 +6,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createHost, cxlCoreModule, cxlCreateRegion, CxlExtentCore, cxlOf, CxlTopology, type DriverModule, type Host } from "@dcd/core";
-import { DcdDevice } from "@dcd/fabric";
+import { createHost, cxlCoreModule, cxlCreateRegion, CxlExtentCore, cxlOf, type DriverModule, type Host } from "@dcd/core";
+import { attachDcd, DcdDevice } from "@dcd/fabric";
 import { useLeakCheck } from "@dcd/testing";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 
@@ -24,11 +24,7 @@ interface Built {
 async function boot(module: DriverModule): Promise<{ host: Host; device: DcdDevice }> {
   const device = new DcdDevice({ ramSize: 2 * GiB, partitions: [{ base: 2 * GiB, decodeLength: GiB, length: GiB, blockSize: 2 * MiB, dsmadHandle: 1 }] });
   const host = await createHost({ name: "example", drivers: [cxlCoreModule({ extents: true }), module] });
-  await CxlTopology.attach(host, {
-    hostBridges: [{ uid: 0, ports: [{}] }],
-    windows: [{ base: 0x10_0000_0000, size: 4 * GiB, targets: [0], ram: true }],
-    memdevs: [{ at: "0000:34:00.0", transport: device.logicalDevice(0), ramSize: 2 * GiB, cdat: [{ handle: 1, dpaBase: 2 * GiB, dpaLength: GiB, sharable: false, readOnly: false }] }],
-  });
+  await attachDcd(host, [device]);
   await cxlOf(host).settle();
   return { host, device };
 }

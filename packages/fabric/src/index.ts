@@ -54,5 +54,8 @@ export * from "./fm-api/codecs/initiate-dc-add.js";
 export * from "./fm-api/codecs/initiate-dc-release.js";
 export * from "./fm-api/codecs/dc-tags.js";
 
+// Plugging a device into a host: its memdev spec, CDAT and a one-host-bridge ACPI platform.
+export { attachDcd, DCD_DEFAULT_WINDOW, DCD_WINDOW_BASE, dcdCdat, dcdMemdevSpec, dcdPlatformSpec, dcdRootPorts, type DcdAttachment, type DcdAttachOptions, type DcdMemdevOptions } from "./host/dcd-memdev.js";
+
 // cxl_test: the kernel mock topology and its injection files, on a dcd host (issue 4).
 export * from "./cxl-test/index.js";

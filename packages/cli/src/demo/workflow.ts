@@ -11,7 +11,6 @@ import {
   cxlDestroyRegion,
   CxlExtentCore,
   cxlOf,
-  CxlTopology,
   type DcEvent,
   type DriverModule,
   type ExtentLifecycleEvent,
@@ -20,7 +19,7 @@ import {
   MBOX_RC,
   mboxRcName,
 } from "@dcd/core";
-import { DcdDevice, type DeviceEvent, encodeInitiateDcAddIn, encodeInitiateDcReleaseIn, FmApi } from "@dcd/fabric";
+import { attachDcd, DcdDevice, type DeviceEvent, encodeInitiateDcAddIn, encodeInitiateDcReleaseIn, FmApi } from "@dcd/fabric";
 import { type Subscription } from "rxjs";
 import { type SequenceStep } from "./sequence-diagram.js";
 
@@ -106,20 +105,7 @@ export async function runWorkflow(d: DemoDriver, list?: (host: Host) => string):
     device.dispose();
   };
   try {
-    await CxlTopology.attach(host, {
-      flavor: "acpi",
-      hostBridges: [{ uid: 0, ports: [{}] }],
-      windows: [{ base: 0x10_0000_0000, size: 4 * GiB, targets: [0], ram: true }],
-      memdevs: [
-        {
-          at: "0000:34:00.0",
-          transport: device.logicalDevice(0),
-          ramSize: device.ramSize,
-          serial: device.serial,
-          cdat: device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly })),
-        },
-      ],
-    });
+    await attachDcd(host, [device], { windows: [{ base: 0x10_0000_0000, size: 4 * GiB, targets: [0], ram: true }] });
     const cxl = cxlOf(host);
     await cxl.settle();
     await d.prepare?.(host);

@@ -4,8 +4,8 @@
  */
 import { devdaxModule, devdaxRegionDriverModule } from "@dcd/driver-devdax";
 import { sysramRegionDriverModule, sysramRegionDriverModuleWith } from "@dcd/driver-sysram";
-import { type CdatDsmas, createHost, cxlCoreModule, installMemoryHotplug, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule, type MemoryHotplugOptions } from "@dcd/core";
-import { attachCxlTest, cxlDcdCommands, cxlTest, type DcdDevice, FM_API_QEMU_OPCODES, FmApi, QmpMonitor, QomDeviceRegistry, type CxlTestTopology } from "@dcd/fabric";
+import { createHost, cxlCoreModule, installMemoryHotplug, type CxlTopology, CxlTopology as Topology, DisposableStore, errno, type Host, VirtualClock, type CxlWindowSpec, type DriverModule, type MemoryHotplugOptions } from "@dcd/core";
+import { attachCxlTest, cxlDcdCommands, cxlTest, type DcdDevice, dcdMemdevSpec, FM_API_QEMU_OPCODES, FmApi, QmpMonitor, QomDeviceRegistry, type CxlTestTopology } from "@dcd/fabric";
 import { type System, type SystemDevice, type SystemHost } from "../commands/context.js";
 
 export const MIB = 1024 * 1024;
@@ -56,10 +56,6 @@ export interface SystemSpec {
   readonly source: string;
   readonly devices: readonly DeviceSpec[];
   readonly hosts: readonly HostSpec[];
-}
-
-function cdatOf(device: DcdDevice): CdatDsmas[] {
-  return device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly }));
 }
 
 /** CFMWS windows big enough for every attached device's capacity (ram-capable, 256 MiB aligned). */
@@ -189,7 +185,7 @@ export async function buildSystem(spec: SystemSpec): Promise<System> {
         const slots = topo.slots();
         for (const [i, a] of attached.entries()) {
           const device = a.device as DcdDevice;
-          await topo.attachMemdev({ at: slots[i] as string, transport: device.logicalDevice(a.hostId), ramSize: device.ramSize, pmemSize: device.pmemSize, serial: device.serial, cdat: cdatOf(device) });
+          await topo.attachMemdev(dcdMemdevSpec(device, slots[i] as string, { hostId: a.hostId }));
           entry.hostIds.set(devices.find((x) => x.device === device)?.name ?? "", a.hostId);
         }
       }

@@ -3,16 +3,14 @@
  * 1 GiB DC partition at DPA 2 GiB) behind one root port, and a 1 GiB DC region `region0` at HPA
  * 64 GiB. Copied in spirit from core's cxl test-support (not importable across packages).
  */
-import { DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
+import { attachDcd, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
 import {
-  type CdatDsmas,
   cxlCoreModule,
   CxlExtentCore,
   cxlCreateRegion,
   cxlOf,
   type CxlRegion,
   type CxlSubsystem,
-  CxlTopology,
   createHost,
   DaxSubsystem,
   type DriverModule,
@@ -66,13 +64,7 @@ export async function bootDevdax(options: DevdaxBootOptions = {}): Promise<Devda
   });
   const host = await createHost({ name: "h0", drivers: [cxlCoreModule({ extents: true }), ...(options.modules ?? [devdaxRegionDriverModule])] });
   try {
-    const cdat: CdatDsmas[] = device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly }));
-    await CxlTopology.attach(host, {
-      flavor: "acpi",
-      hostBridges: [{ uid: 0, decoders: 4, ports: [{}] }],
-      windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }],
-      memdevs: [{ at: "0000:34:00.0", decoders: 4, transport: device.logicalDevice(0), ramSize: device.ramSize, pmemSize: device.pmemSize, serial: device.serial, cdat }],
-    });
+    await attachDcd(host, [device], { windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }], decoders: 4 });
   } catch (err) {
     await host.dispose();
     device.dispose();

@@ -9,17 +9,14 @@
  * DPA 2 GiB + x to HPA 64 GiB + x.
  */
 import {
-  type CdatDsmas,
   createHost,
   type CxlMemdev,
-  type CxlPlatformSpec,
   type CxlRegion,
   type CxlSubsystem,
   cxlCoreModule,
   cxlCreateRegion,
   CxlExtentCore,
   cxlOf,
-  CxlTopology,
   type DriverModule,
   type Host,
   installMemoryHotplug,
@@ -27,7 +24,7 @@ import {
   type MemoryHotplugOptions,
   type SysfsTree,
 } from "@dcd/core";
-import { DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
+import { attachDcd, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
 import { type SysramRegion } from "../sysram-region.js";
 import { sysramRegionDriverModuleWith, sysramRegionOf } from "../driver.js";
 import { type SysramOptions } from "../types.js";
@@ -40,10 +37,6 @@ export const TAG_A = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
 export const TAG_B = "deadbeef-cafe-baad-f00d-fedcba987654";
 export const DEV = "/sys/bus/cxl/devices";
 export const DRV = "/sys/bus/cxl/drivers";
-
-export function cdatOf(device: DcdDevice): CdatDsmas[] {
-  return device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly }));
-}
 
 export interface SysramHostOptions {
   readonly sysram?: SysramOptions;
@@ -80,13 +73,7 @@ export async function sysramHost(options: SysramHostOptions = {}): Promise<Sysra
   });
   const host = await createHost({ name: "h0", drivers: [cxlCoreModule({ extents: true }), sysramRegionDriverModuleWith(options.sysram), ...(options.modules ?? [])] });
   try {
-    const spec: CxlPlatformSpec = {
-      flavor: "acpi",
-      hostBridges: [{ uid: 0, decoders: 4, ports: [{}] }],
-      windows: [{ base: WINDOW_BASE, size: options.windowSize ?? 16 * GIB, targets: [0], ram: true }],
-      memdevs: [{ at: "0000:34:00.0", decoders: 4, transport: device.logicalDevice(0), ramSize: device.ramSize, pmemSize: device.pmemSize, serial: device.serial, cdat: cdatOf(device) }],
-    };
-    await CxlTopology.attach(host, spec);
+    await attachDcd(host, [device], { windows: [{ base: WINDOW_BASE, size: options.windowSize ?? 16 * GIB, targets: [0], ram: true }], decoders: 4 });
     const mm = await installMemoryHotplug(host, options.memory ?? { boot: [{ node: 0, size: 16 * GIB }] });
     const cxl = cxlOf(host);
     const mem0 = cxl.memdev("mem0");

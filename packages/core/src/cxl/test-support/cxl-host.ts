@@ -4,14 +4,14 @@
  * `DcdDevice` or by a scripted 4800h transport, and a sysfs snapshot to prove a refused write
  * changed nothing.
  */
-import { DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
+import { DcdDevice, type DcdDeviceConfig, dcdRootPorts } from "@dcd/fabric";
 import { type Observable, Subject } from "rxjs";
 import { createHost, type Host } from "../../host/host.js";
 import { type DriverModule } from "../../host/tokens.js";
 import { type SysfsTree } from "../../sysfs/sysfs-tree.js";
 import { cxlCoreModule, type CxlCoreOptions } from "../cxl-core.js";
 import { type KernelLog, KERNEL_LOG } from "../kernel-log.js";
-import { type CdatDsmas, type CxlMemdev } from "../memdev.js";
+import { type CxlMemdev } from "../memdev.js";
 import { type CxlMailboxReply, type CxlMailboxTransport } from "../mbox/transport.js";
 import { type CxlSubsystem } from "../subsystem.js";
 import { CxlTopology, cxlOf } from "../topology.js";
@@ -26,15 +26,8 @@ export const WINDOW_BASE = 0x10_0000_0000;
 export const RAM_WINDOW: CxlWindowSpec = { base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true };
 export const PMEM_WINDOW: CxlWindowSpec = { base: WINDOW_BASE + 8 * GIB, size: 4 * GIB, targets: [0], ram: false, pmem: true };
 
-/** The CDAT a fabric device implies: one DSMAS per DC partition, with its handle and flags. */
-export function cdatOf(device: DcdDevice): CdatDsmas[] {
-  return device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly }));
-}
-
-/** A memdev spec for a fabric device's logical device `hostId`. */
-export function dcdSpec(device: DcdDevice, at: string, overrides: Partial<CxlMemdevSpec> = {}, hostId = 0): CxlMemdevSpec {
-  return { at, transport: device.logicalDevice(hostId), ramSize: device.ramSize, pmemSize: device.pmemSize, serial: device.serial, cdat: cdatOf(device), ...overrides };
-}
+/** The CDAT a fabric device implies (one DSMAS per DC partition) and its memdev spec, under the tests' names. */
+export { dcdCdat as cdatOf, dcdMemdevSpec as dcdSpec } from "@dcd/fabric";
 
 /** A DCD with 2 GiB ram, no pmem and one 1 GiB DC partition at 2 GiB (2 MiB blocks). */
 export function dcdDevice(overrides: Partial<DcdDeviceConfig> = {}): DcdDevice {
@@ -104,7 +97,7 @@ export interface BootOptions extends CxlCoreOptions {
 export async function bootCxl(options: BootOptions = {}): Promise<CxlBoot> {
   const host = await createHost({ name: "h0", drivers: [cxlCoreModule({ extents: options.extents ?? false, ...(options.profile === undefined ? {} : { profile: options.profile }) }), ...(options.modules ?? [])] });
   const ports = options.rootPorts ?? 2;
-  const slotNames = Array.from({ length: ports }, (_, j) => (options.flavor === "cxl_test" ? `cxl_root_port.${j}` : `0000:34:${j.toString(16).padStart(2, "0")}.0`));
+  const slotNames = dcdRootPorts(ports, options.flavor);
   const spec: CxlPlatformSpec = {
     flavor: options.flavor ?? "acpi",
     hostBridges: [{ uid: 0, decoders: options.decoders ?? 4, ports: slotNames.map(() => ({})) }],

@@ -4,7 +4,7 @@
  * whose default policy is the DAX policy, plus the memory-hotplug model (16 GiB boot RAM, so
  * 128 MiB memory blocks). Built from core's public surface and the fabric's `DcdDevice`.
  */
-import { DcdDevice } from "@dcd/fabric";
+import { attachDcd, DcdDevice } from "@dcd/fabric";
 import { type DependencyContainer } from "tsyringe";
 import {
   CXL_DCD_HOOKS,
@@ -12,7 +12,6 @@ import {
   cxlCreateRegion,
   cxlOf,
   type CxlRegion,
-  CxlTopology,
   createHost,
   type DaxLayerOptions,
   daxRegionPolicy,
@@ -61,12 +60,7 @@ export async function bootDaxHost(options: { readonly memory?: MemoryHotplugOpti
   const device = new DcdDevice({ ramSize: 2 * GIB, partitions: [{ base: DC_BASE, decodeLength: GIB, length: GIB, blockSize: 2 * MIB, dsmadHandle: 1 }], serial: 0x4d4d });
   const host = await createHost({ name: "h0", drivers: [cxlCoreModule({ extents: true }), module] });
   try {
-    await CxlTopology.attach(host, {
-      flavor: "acpi",
-      hostBridges: [{ uid: 0, decoders: 4, ports: [{}] }],
-      windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }],
-      memdevs: [{ at: "0000:34:00.0", decoders: 4, transport: device.logicalDevice(0), ramSize: device.ramSize, pmemSize: device.pmemSize, serial: device.serial, cdat: device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly })) }],
-    });
+    await attachDcd(host, [device], { windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }], decoders: 4 });
     const mm = await installMemoryHotplug(host, options.memory ?? { boot: [{ node: 0, size: 16 * GIB }] });
     const cxl = cxlOf(host);
     const region = await cxlCreateRegion(cxl, { memdevs: cxl.memdevs(), size: GIB });

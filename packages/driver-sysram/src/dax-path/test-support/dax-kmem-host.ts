@@ -4,8 +4,8 @@
  * (DPA 2 GiB + x ↔ HPA 64 GiB + x) whose default policy is the DAX policy, the dax layer with
  * `target_node` 1, and the memory-hotplug model (16 GiB boot RAM on node 0: 128 MiB blocks).
  */
-import { CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, CxlExtentCore, cxlOf, type CxlRegion, CxlTopology, createHost, daxRegionPolicy, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
-import { DcdDevice } from "@dcd/fabric";
+import { CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, CxlExtentCore, cxlOf, type CxlRegion, createHost, daxRegionPolicy, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
+import { attachDcd, DcdDevice } from "@dcd/fabric";
 import { type DependencyContainer } from "tsyringe";
 import { type MemoryModelHandle } from "../../compare.js";
 
@@ -27,12 +27,7 @@ export async function daxKmemModel(): Promise<MemoryModelHandle> {
   const device = new DcdDevice({ ramSize: 2 * GIB, partitions: [{ base: DC_DPA, decodeLength: 4 * GIB, length: 4 * GIB, blockSize: 2 * MIB, dsmadHandle: 1 }], serial: 0xdac5, extentBudget: 1000 });
   const host = await createHost({ name: "cmp", drivers: [cxlCoreModule({ extents: true }), daxModule] });
   try {
-    await CxlTopology.attach(host, {
-      flavor: "acpi",
-      hostBridges: [{ uid: 0, decoders: 4, ports: [{}] }],
-      windows: [{ base: WINDOW_BASE, size: 16 * GIB, targets: [0], ram: true }],
-      memdevs: [{ at: "0000:34:00.0", decoders: 4, transport: device.logicalDevice(0), ramSize: device.ramSize, pmemSize: device.pmemSize, serial: device.serial, cdat: device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly })) }],
-    });
+    await attachDcd(host, [device], { windows: [{ base: WINDOW_BASE, size: 16 * GIB, targets: [0], ram: true }], decoders: 4 });
     const mm = await installMemoryHotplug(host, { boot: [{ node: 0, size: 16 * GIB }] });
     const cxl = cxlOf(host);
     const region = await cxlCreateRegion(cxl, { memdevs: cxl.memdevs(), size: 4 * GIB });

@@ -4,8 +4,8 @@
  * and the real-ndctl comparison list. Built only from `@dcd/core` / `@dcd/fabric` public API.
  */
 import { type DependencyContainer } from "tsyringe";
-import { CXL_DCD_HOOKS, type CxlRegion, CxlTopology, createHost, cxlCoreModule, cxlOf, type CxlSubsystem, daxRegionPolicy, type DriverModule, type Host, registerDaxBus } from "@dcd/core";
-import { DcdDevice } from "@dcd/fabric";
+import { CXL_DCD_HOOKS, type CxlRegion, createHost, cxlCoreModule, cxlOf, type CxlSubsystem, daxRegionPolicy, type DriverModule, type Host, registerDaxBus } from "@dcd/core";
+import { attachDcd, DcdDevice } from "@dcd/fabric";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
@@ -43,23 +43,8 @@ export async function bootDcdHost(options: { modules?: readonly DriverModule[]; 
     serial: 0x1234,
   });
   const others = Array.from({ length: options.ramMemdevs ?? 0 }, (_, i) => new DcdDevice({ name: `ram${i + 1}`, ramSize: 2 * GIB, partitions: [], serial: 0x1235 + i }));
-  await CxlTopology.attach(host, {
-    flavor: "acpi",
-    hostBridges: [{ uid: 0, decoders: 4, ports: Array.from({ length: 2 + (options.ramMemdevs ?? 0) }, () => ({})) }],
-    windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }],
-    memdevs: [
-      {
-        at: "0000:34:00.0",
-        transport: device.logicalDevice(0),
-        ramSize: device.ramSize,
-        pmemSize: device.pmemSize,
-        serial: device.serial,
-        decoders: 4,
-        cdat: device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly })),
-      },
-      ...others.map((d, i) => ({ at: `0000:34:0${i + 1}.0`, transport: d.logicalDevice(0), ramSize: d.ramSize, pmemSize: d.pmemSize, serial: d.serial, decoders: 4 })),
-    ],
-  });
+  // One root port more than there are devices, as this host has always been built.
+  await attachDcd(host, [device, ...others], { windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }], decoders: 4, rootPorts: 2 + others.length });
   const cxl = cxlOf(host);
   await cxl.settle();
   return {
