@@ -4,10 +4,11 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BinaryHarness, buildBinary, type Run } from "../test-support/binary.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, useBinaryHarness } from "../test-support/binary.js";
 
-const harness = new BinaryHarness("dcd-cxl-e2e-");
+// Client processes die after every test; servers (one per describe) with the file.
+const harness = useBinaryHarness("dcd-cxl-e2e-");
 const dir = harness.dir;
 const dcd = (args: string[]): Promise<Run> => harness.dcd(args);
 const serve = async (name: string, extra: string[]): Promise<string> => (await harness.serve(name, extra)).socket;
@@ -15,19 +16,6 @@ const serve = async (name: string, extra: string[]): Promise<string> => (await h
 const TAG = "11111111-2222-3333-4444-555555555555";
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
-
-beforeAll(() => {
-  buildBinary();
-}, 300_000);
-
-// Client processes die after every test; servers (one per describe) with the file.
-afterEach(() => {
-  harness.killClients();
-});
-
-afterAll(() => {
-  harness.dispose();
-});
 
 describe("dcd cxl / daxctl against dcd serve --preset qemu (binary)", () => {
   let sock: string[] = [];

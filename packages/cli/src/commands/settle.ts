@@ -1,20 +1,20 @@
-import { CxlExtentCore, cxlOf, type Host } from "@dcd/core";
+import { cxlOf, type Host } from "@dcd/core";
 import { type System } from "./context.js";
 
 /**
  * Wait until a host has handled what a command set off: queued probes and unbinds, the DC event
  * records drained, each More-chain answered (a sysram policy hot-plugs before the Add DC
- * Response). An `fm add` then shows the host's answer.
+ * Response). `CxlSubsystem.settle()` covers all of it; a host without the CXL core has only its
+ * driver core to wait for.
  */
 export async function settleHost(host: Host): Promise<void> {
-  await host.settle();
   let cxl: ReturnType<typeof cxlOf>;
   try {
     cxl = cxlOf(host);
   } catch {
-    return; // a host without the CXL core has nothing more to wait for
+    await host.settle();
+    return;
   }
-  await CxlExtentCore.of(host.container).idle();
   await cxl.settle();
 }
 

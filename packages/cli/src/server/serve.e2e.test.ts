@@ -5,10 +5,10 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BinaryHarness, buildBinary } from "../test-support/binary.js";
+import { describe, expect, it } from "vitest";
+import { useBinaryHarness } from "../test-support/binary.js";
 
-const harness = new BinaryHarness("dcd-e2e-");
+const harness = useBinaryHarness("dcd-e2e-", { serversPerTest: true });
 const dir = harness.dir;
 const dcd = harness.dcd.bind(harness);
 const serve = harness.serve.bind(harness);
@@ -72,19 +72,6 @@ async function qmpTcp(port: number): Promise<{ next(): Promise<string>; send(cmd
     close: () => socket.destroy(),
   };
 }
-
-beforeAll(() => {
-  buildBinary();
-}, 300_000);
-
-afterEach(() => {
-  harness.killClients();
-  harness.killServers();
-});
-
-afterAll(() => {
-  harness.dispose();
-});
 
 describe("dcd serve + clients (binary)", () => {
   it("serves sysfs, qmp and fm to clients; state persists between commands; SIGTERM removes the socket", async () => {

@@ -8,6 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll } from "vitest";
 
 const root = fileURLToPath(new URL("../../../../", import.meta.url));
 
@@ -108,4 +109,23 @@ export class BinaryHarness {
     this.killServers();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * One harness for a test file, with its hooks: the binary is built first, client processes die
+ * after every test (servers too with `serversPerTest`), and everything with the file.
+ */
+export function useBinaryHarness(prefix: string, options: { readonly serversPerTest?: boolean } = {}): BinaryHarness {
+  const harness = new BinaryHarness(prefix);
+  beforeAll(() => {
+    buildBinary();
+  }, 300_000);
+  afterEach(() => {
+    harness.killClients();
+    if (options.serversPerTest === true) harness.killServers();
+  });
+  afterAll(() => {
+    harness.dispose();
+  });
+  return harness;
 }

@@ -6,7 +6,6 @@
 import { attachDcd, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
 import {
   cxlCoreModule,
-  CxlExtentCore,
   cxlCreateRegion,
   cxlOf,
   type CxlRegion,
@@ -74,10 +73,8 @@ export async function bootDevdax(options: DevdaxBootOptions = {}): Promise<Devda
   const mem0 = cxl.memdev("mem0");
   if (mem0 === undefined) throw new Error("mem0 missing");
   const region = await cxlCreateRegion(cxl, { memdevs: [mem0], size: GIB, driver: options.driver ?? "cxl_devdax_region" });
-  const settle = async () => {
-    await CxlExtentCore.of(host.container).idle();
-    await cxl.settle();
-  };
+  // CxlSubsystem.settle() waits for the extent pipeline as well as the driver core.
+  const settle = () => cxl.settle();
   await settle();
   return {
     host,

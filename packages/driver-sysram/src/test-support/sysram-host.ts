@@ -15,7 +15,6 @@ import {
   type CxlSubsystem,
   cxlCoreModule,
   cxlCreateRegion,
-  CxlExtentCore,
   cxlOf,
   type DriverModule,
   type Host,
@@ -85,10 +84,8 @@ export async function sysramHost(options: SysramHostOptions = {}): Promise<Sysra
       device,
       mm,
       mem0,
-      idle: async () => {
-        await CxlExtentCore.of(host.container).idle();
-        await host.settle();
-      },
+      // CxlSubsystem.settle() waits for the extent pipeline as well as the driver core.
+      idle: () => cxl.settle(),
       dispose: async () => {
         await host.dispose();
         device.dispose();

@@ -4,22 +4,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { BinaryHarness, buildBinary, type Run } from "../../test-support/binary.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type Run, useBinaryHarness } from "../../test-support/binary.js";
 
-const harness = new BinaryHarness("dcd-dmesg-e2e-");
-
-beforeAll(() => {
-  buildBinary();
-}, 300_000);
-
-afterEach(() => {
-  harness.killClients();
-});
-
-afterAll(() => {
-  harness.dispose();
-});
+const harness = useBinaryHarness("dcd-dmesg-e2e-");
 
 describe("dcd dmesg against dcd serve (binary)", () => {
   let sock: string[] = [];

@@ -4,7 +4,7 @@
  * (DPA 2 GiB + x ↔ HPA 64 GiB + x) whose default policy is the DAX policy, the dax layer with
  * `target_node` 1, and the memory-hotplug model (16 GiB boot RAM on node 0: 128 MiB blocks).
  */
-import { CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, CxlExtentCore, cxlOf, type CxlRegion, createHost, daxRegionPolicy, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
+import { CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, cxlOf, type CxlRegion, createHost, daxRegionPolicy, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
 import { attachDcd, DcdDevice } from "@dcd/fabric";
 import { type DependencyContainer } from "tsyringe";
 import { type MemoryModelHandle } from "../../compare.js";
@@ -31,11 +31,8 @@ export async function daxKmemModel(): Promise<MemoryModelHandle> {
     const mm = await installMemoryHotplug(host, { boot: [{ node: 0, size: 16 * GIB }] });
     const cxl = cxlOf(host);
     const region = await cxlCreateRegion(cxl, { memdevs: cxl.memdevs(), size: 4 * GIB });
-    const settle = async (): Promise<void> => {
-      await CxlExtentCore.of(host.container).idle();
-      await cxl.settle();
-      await host.settle();
-    };
+    // CxlSubsystem.settle() waits for the extent pipeline as well as the driver core.
+    const settle = (): Promise<void> => cxl.settle();
     await settle();
     const dpa = (r: MemoryRange): number => DC_DPA + (r.start - WINDOW_BASE);
     return {
