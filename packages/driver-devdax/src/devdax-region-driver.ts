@@ -9,6 +9,7 @@ import {
   CXL_DCD_HOOKS,
   type CxlDcdHooks,
   CxlRegion,
+  daxDefaultPolicyHooks,
   type DaxLayerOptions,
   daxRegionPolicy,
   type DaxRegionPolicy,
@@ -37,12 +38,8 @@ export const devdaxRegionDriver: RegionDriver<CxlRegion> = Object.freeze({
   },
 });
 
-/** The default `cxl_region` policy for DC regions: the same DAX policy. */
-export const devdaxDefaultPolicyHooks: CxlDcdHooks = Object.freeze({
-  defaultPolicy(region: CxlRegion) {
-    return region.isDynamic ? daxRegionPolicy(region) : undefined;
-  },
-});
+/** The default `cxl_region` policy for DC regions: the same DAX policy (core's {@link daxDefaultPolicyHooks}). */
+export const devdaxDefaultPolicyHooks: CxlDcdHooks = daxDefaultPolicyHooks;
 
 export interface DevdaxModuleOptions extends DaxLayerOptions {
   /** Also make the DAX policy `cxl_region`'s default for DC regions; default true. */

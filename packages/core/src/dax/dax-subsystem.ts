@@ -15,6 +15,7 @@
 import { type DependencyContainer } from "tsyringe";
 import { CxlDaxRegion, CXL_DAX_REGION_DRIVER_NAME } from "../cxl/dax-region/cxl-dax-region.js";
 import { KERNEL_LOG } from "../cxl/kernel-log.js";
+import { type CxlDcdHooks } from "../cxl/hooks.js";
 import { type CxlRegion } from "../cxl/region.js";
 import { type DriverCore } from "../driver-model/driver-core.js";
 import { type BusNotification } from "../driver-model/events.js";
@@ -332,6 +333,16 @@ export const daxBusModule: DriverModule = Object.freeze({
   name: "dax",
   register(container: DependencyContainer): void {
     registerDaxBus(container);
+  },
+});
+
+/**
+ * The default `cxl_region` policy for DC regions when the DAX layer owns them (register under
+ * `CXL_DCD_HOOKS`): the DAX policy, as the kernel's default region driver behaves.
+ */
+export const daxDefaultPolicyHooks: CxlDcdHooks = Object.freeze({
+  defaultPolicy(region: CxlRegion) {
+    return region.isDynamic ? daxRegionPolicy(region) : undefined;
   },
 });
 

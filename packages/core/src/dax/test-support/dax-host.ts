@@ -7,14 +7,14 @@
 import { attachDcd, DcdDevice } from "@dcd/fabric";
 import { type DependencyContainer } from "tsyringe";
 import {
+  createHost,
   CXL_DCD_HOOKS,
   cxlCoreModule,
   cxlCreateRegion,
   cxlOf,
   type CxlRegion,
-  createHost,
+  daxDefaultPolicyHooks,
   type DaxLayerOptions,
-  daxRegionPolicy,
   DaxSubsystem,
   type Host,
   installMemoryHotplug,
@@ -54,7 +54,7 @@ export async function bootDaxHost(options: { readonly memory?: MemoryHotplugOpti
     name: "dax-test",
     register(container: DependencyContainer) {
       registerDaxBus(container, options.dax ?? {});
-      container.register(CXL_DCD_HOOKS, { useValue: { defaultPolicy: (r: CxlRegion) => (r.isDynamic ? daxRegionPolicy(r) : undefined) } });
+      container.register(CXL_DCD_HOOKS, { useValue: daxDefaultPolicyHooks });
     },
   };
   const device = new DcdDevice({ ramSize: 2 * GIB, partitions: [{ base: DC_BASE, decodeLength: GIB, length: GIB, blockSize: 2 * MIB, dsmadHandle: 1 }], serial: 0x4d4d });

@@ -4,7 +4,7 @@
  * (DPA 2 GiB + x ↔ HPA 64 GiB + x) whose default policy is the DAX policy, the dax layer with
  * `target_node` 1, and the memory-hotplug model (16 GiB boot RAM on node 0: 128 MiB blocks).
  */
-import { CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, cxlOf, type CxlRegion, createHost, daxRegionPolicy, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
+import { createHost, CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, cxlOf, daxDefaultPolicyHooks, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
 import { attachDcd, DcdDevice } from "@dcd/fabric";
 import { type DependencyContainer } from "tsyringe";
 import { type MemoryModelHandle } from "../../compare.js";
@@ -18,7 +18,7 @@ const daxModule: DriverModule = Object.freeze({
   name: "dax-kmem-test",
   register(container: DependencyContainer) {
     registerDaxBus(container, { targetNode: () => 1 });
-    container.register(CXL_DCD_HOOKS, { useValue: { defaultPolicy: (r: CxlRegion) => (r.isDynamic ? daxRegionPolicy(r) : undefined) } });
+    container.register(CXL_DCD_HOOKS, { useValue: daxDefaultPolicyHooks });
   },
 });
 

@@ -4,7 +4,7 @@
  * and the real-ndctl comparison list. Built only from `@dcd/core` / `@dcd/fabric` public API.
  */
 import { type DependencyContainer } from "tsyringe";
-import { CXL_DCD_HOOKS, type CxlRegion, createHost, cxlCoreModule, cxlOf, type CxlSubsystem, daxRegionPolicy, type DriverModule, type Host, registerDaxBus } from "@dcd/core";
+import { createHost, CXL_DCD_HOOKS, cxlCoreModule, cxlOf, type CxlSubsystem, daxDefaultPolicyHooks, type DriverModule, type Host, registerDaxBus } from "@dcd/core";
 import { attachDcd, DcdDevice } from "@dcd/fabric";
 
 export const MIB = 1024 * 1024;
@@ -22,7 +22,7 @@ export const daxTestModule: DriverModule = Object.freeze({
   name: "dax-test",
   register(container: DependencyContainer) {
     registerDaxBus(container);
-    container.register(CXL_DCD_HOOKS, { useValue: { defaultPolicy: (region: CxlRegion) => (region.isDynamic ? daxRegionPolicy(region) : undefined) } });
+    container.register(CXL_DCD_HOOKS, { useValue: daxDefaultPolicyHooks });
   },
 });
 
