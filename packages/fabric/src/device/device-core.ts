@@ -12,7 +12,7 @@ import { type AppendResult, EventLog } from "../event-log/event-log.js";
 import { fail, type DcdFail, type MboxFailureRc, mboxRcName } from "@dcd/core";
 import type { ResolvedConfig } from "./config.js";
 import type { DcInterrupt, DeviceEvent, HostOrFm } from "./device-events.js";
-import type { ExtentBuffer } from "./extent-buffer.js";
+import { ExtentBuffer, type ExtentSource } from "./extent-buffer.js";
 import { HostState } from "./host-state.js";
 import type { ReleasePlanOptions } from "./release-plan.js";
 import { TagRegistry } from "./tag-registry.js";
@@ -154,28 +154,42 @@ export class DeviceCore {
    * Only the records that fit are built (the FM's log is shallow and usually full); the rest
    * are counted as overflow exactly as if they had been offered.
    */
-  logToFm(eventType: DcEventType, extents: ExtentBuffer, hostId: number): () => void {
+  logToFm(eventType: DcEventType, extents: ExtentSource, hostId: number): () => void {
     let r;
     if (extents.length === 0) {
       r = this.fmLog.append([this.body(eventType, ZERO_EXTENT, false, hostId)]);
     } else {
       const fit = Math.min(extents.length, this.fmLog.freeSlots);
-      if (fit === 0) {
-        // A full log (the usual case: QEMU's FM log holds 8) only counts the overflow: no
-        // records, no counters (a walk over every host), no result object per command.
-        const dropped = extents.length;
-        this.fmLog.countOverflow(dropped);
-        if (!this.events.observed) return NO_NOTICE;
-        return () => {
-          this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped, overflowCount: this.fmLog.overflowErrorCount });
-        };
-      }
+      if (fit === 0) return this.fmOverflow(extents.length);
       r = this.fmLog.appendExtents(eventType, extents.head(fit), false, hostId, this.extentsAvailable, this.tagsAvailable, extents.length - fit);
     }
     // Nobody listens (the usual case): nothing to announce, no closure per command.
     if (r.dropped === 0 || !this.events.observed) return NO_NOTICE;
     return () => {
       this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped: r.dropped, overflowCount: this.fmLog.overflowErrorCount });
+    };
+  }
+
+  /**
+   * {@link logToFm} for one extent (a Release DC of one extent): with the FM's log full, the usual
+   * case, nothing is built at all.
+   */
+  logOneToFm(eventType: DcEventType, dpa: number, len: number, tag: string, sharedSeq: number, hostId: number): () => void {
+    if (this.fmLog.freeSlots === 0) return this.fmOverflow(1);
+    const one = new ExtentBuffer();
+    one.push(dpa, len, tag, sharedSeq);
+    return this.logToFm(eventType, one, hostId);
+  }
+
+  /**
+   * A full FM log (the usual case: QEMU's holds 8) only counts the overflow: no records, no
+   * counters (a walk over every host), no result object per command.
+   */
+  private fmOverflow(dropped: number): () => void {
+    this.fmLog.countOverflow(dropped);
+    if (!this.events.observed) return NO_NOTICE;
+    return () => {
+      this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped, overflowCount: this.fmLog.overflowErrorCount });
     };
   }
 
@@ -204,7 +218,7 @@ export class DeviceCore {
   /** Sanitize released capacity when the region or a release request asks for it (R78). */
   sanitizeReleased(h: HostState, released: ExtentBuffer): readonly DpaRange[] {
     // Nothing to sanitize (the usual case): no array per release.
-    if (h.sanitizeRequests.size === 0 && !this.anySanitizeOnRelease()) return NO_RANGES;
+    if (!this.sanitizes(h)) return NO_RANGES;
     const out: DpaRange[] = [];
     for (let k = 0; k < released.length; k++) {
       const r = { dpa: released.dpa(k), len: released.len(k) };
@@ -222,6 +236,11 @@ export class DeviceCore {
       }
     }
     return out;
+  }
+
+  /** Would {@link sanitizeReleased} sanitize anything of `h`'s releases (a request or a partition asks)? */
+  sanitizes(h: HostState): boolean {
+    return h.sanitizeRequests.size > 0 || this.anySanitizeOnRelease();
   }
 
   /** Some partition sanitizes released capacity (R78); a loop, not a closure, per release. */

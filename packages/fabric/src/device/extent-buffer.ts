@@ -7,7 +7,16 @@
  */
 import type { DcExtent } from "./types.js";
 
-export class ExtentBuffer {
+/** Extents a command produced, as readers see them: a count, and objects for those who ask. */
+export interface ExtentSource {
+  readonly length: number;
+  /** The first `n` extents as objects (built once, shared by every reader). */
+  head(n: number): DcExtent[];
+  /** Every extent as objects. */
+  all(): DcExtent[];
+}
+
+export class ExtentBuffer implements ExtentSource {
   length = 0;
   // Entry 0 lives in fields: most buffers hold the one extent of a Release DC, and then no array
   // is made at all (an array's first push reserves room for 16 entries).

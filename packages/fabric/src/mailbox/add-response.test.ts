@@ -188,4 +188,23 @@ describe("4802h Add Dynamic Capacity Response", () => {
     expect(fm.map((r) => [r.eventType, r.hostId, r.extent.dpa, r.extent.len, r.more])).toEqual([[4, 1, BASE, 2 * MIB, false]]);
     expect(fm[0]!.extent.tag).toBe(NULL_UUID);
   });
+
+  it("tells the FM and observers what was accepted, each with its offer's tag and sequence (not what was only offered)", () => {
+    const d = make();
+    offer(d, [
+      [R1, 8192, TAG_A, 1],
+      [R1 + 8192, 8192, TAG_A, 2],
+      [BASE, 4 * MIB, TAG_B, 0],
+    ]);
+    const accepted: unknown[] = [];
+    const sub = d.events$.subscribe((e) => {
+      if (e.type === "extents-accepted") accepted.push(e.extents);
+    });
+    // Both shared extents whole, and the first half of the TAG_B extent.
+    expect(d.logicalDevice(0).addCapacityResponse({ more: false, extents: [range(R1, 8192), range(R1 + 8192, 8192), range(BASE, 2 * MIB)] }).rc).toBe(MBOX_RC.SUCCESS);
+    sub.unsubscribe();
+    const want = [ext(R1, 8192, TAG_A, 1), ext(R1 + 8192, 8192, TAG_A, 2), ext(BASE, 2 * MIB, TAG_B, 0)];
+    expect(accepted).toEqual([want]);
+    expect(d.fmEventLog.getRecords(8).records.map((r) => r.extent)).toEqual(want);
+  });
 });

@@ -14,7 +14,7 @@
 import { NULL_UUID } from "@dcd/core";
 import { DC_EVENT_TYPE } from "@dcd/core";
 import type { DeviceCore } from "../device/device-core.js";
-import { ExtentBuffer } from "../device/extent-buffer.js";
+import { ExtentBuffer, type ExtentSource } from "../device/extent-buffer.js";
 import type { HostState, PendingGroup } from "../device/host-state.js";
 import { isSharedExtent } from "../device/release-plan.js";
 import type { DcExtent } from "../device/types.js";
@@ -89,16 +89,15 @@ export function addCapacityResponseRanges(core: DeviceCore, h: HostState, more: 
   }
 
   // Commit.
-  const accepted = new ExtentBuffer();
+  let count = 0;
   for (let i = 0; i < entries.length; i++) {
     const parent = parents[i];
     if (parent === null || parent === undefined || group === undefined) continue;
-    const dpa = entries.dpa(i);
-    const len = entries.len(i);
-    h.addAcceptedParts(dpa, len, parent.tag, parent.sharedSeq);
-    accepted.push(dpa, len, parent.tag, parent.sharedSeq);
+    h.addAcceptedParts(entries.dpa(i), entries.len(i), parent.tag, parent.sharedSeq);
+    count++;
     if (parent.tag !== NULL_TAG) group.acceptedPerTag.set(parent.tag, (group.acceptedPerTag.get(parent.tag) ?? 0) + 1);
   }
+  const accepted = new AcceptedEntries(count, entries, parents);
   if (accepted.length > 0) core.bumpGeneration(h);
   if (group !== undefined && accepted.length > 0) group.answered = true;
   if (closing && group !== undefined) {
@@ -112,8 +111,43 @@ export function addCapacityResponseRanges(core: DeviceCore, h: HostState, more: 
   return OK_VOID;
 }
 
+/**
+ * The entries a response accepted, each with its parent's tag and sequence. Objects are built
+ * only when read: a full FM log (the usual case) reads the count alone, so a 100-entry response
+ * builds nothing per entry unless someone observes the device.
+ */
+class AcceptedEntries implements ExtentSource {
+  private built: ExtentBuffer | undefined;
+
+  constructor(
+    readonly length: number,
+    private readonly entries: RangeList,
+    private readonly parents: readonly (DcExtent | null | undefined)[],
+  ) {}
+
+  head(n: number): DcExtent[] {
+    return this.buffer().head(n);
+  }
+
+  all(): DcExtent[] {
+    return this.buffer().all();
+  }
+
+  private buffer(): ExtentBuffer {
+    if (this.built === undefined) {
+      const b = new ExtentBuffer();
+      for (let i = 0; i < this.entries.length; i++) {
+        const p = this.parents[i];
+        if (p !== null && p !== undefined) b.push(this.entries.dpa(i), this.entries.len(i), p.tag, p.sharedSeq);
+      }
+      this.built = b;
+    }
+    return this.built;
+  }
+}
+
 /** Drop the oldest group (the response is complete); tell the FM and observers. */
-function closeGroup(core: DeviceCore, h: HostState, group: PendingGroup, accepted: ExtentBuffer): void {
+function closeGroup(core: DeviceCore, h: HostState, group: PendingGroup, accepted: ExtentSource): void {
   // What of the offer was not accepted (computed only for observers: it walks the group).
   const declined = core.observed ? unaccepted(h, group) : [];
   h.shiftGroup();

@@ -16,7 +16,7 @@ import { RangeList } from "../interval/range-list.js";
 import { addCapacityResponseRanges } from "./add-response.js";
 import type { LogicalDevice } from "./logical-device.js";
 import { getEventRecordsOut } from "./queries.js";
-import { releaseCapacityRanges } from "./release.js";
+import { releaseCapacityRange, releaseCapacityRanges } from "./release.js";
 
 /** What a mailbox command returns: the return code and the output payload (empty on failure). */
 export interface MailboxResponse {
@@ -98,6 +98,8 @@ export function executeBinary(ld: LogicalDevice, core: DeviceCore, state: HostSt
       if (n !== 0 && payload.length < UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE) {
         return badLength(ld, core, opcode, `${n} entries need ${UPDATED_EXTENT_LIST_HEADER + n * UPDATED_EXTENT_SIZE} bytes, got ${payload.length}`);
       }
+      // One Release DC per extent (Linux): the entry's two numbers, no list.
+      if (n === 1 && opcode === OPCODE.RELEASE_DC) return noOutput(releaseCapacityRange(core, state, getU64(payload, UPDATED_EXTENT_LIST_HEADER), getU64(payload, UPDATED_EXTENT_LIST_HEADER + 8)));
       const more = ((payload[4] ?? 0) & 1) !== 0;
       const ranges = decodeUpdatedRanges(payload, n);
       return noOutput(opcode === OPCODE.ADD_DC_RESPONSE ? addCapacityResponseRanges(core, state, more, ranges) : releaseCapacityRanges(core, state, ranges));

@@ -32,7 +32,23 @@ function isMultiple(x: number, b: number): boolean {
   return x % b === 0;
 }
 
+/**
+ * The per-entry part of the check for one range: SUCCESS when it lies inside one DC region with start
+ * and length non-zero multiples of that region's block size, else the entry's return code. The
+ * one-range Release DC path asks only this (a single range cannot overlap an earlier entry).
+ */
+export function rangeFault(core: DeviceCore, dpa: number, len: number): MboxRc {
+  const region0 = core.partitions[0];
+  const p = core.findPartition(dpa, len);
+  if (p === undefined || region0 === undefined) return MBOX_RC.INVALID_PA;
+  if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || len === 0) return MBOX_RC.INVALID_EXTENT_LIST;
+  return MBOX_RC.SUCCESS;
+}
+
 export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRange[] | RangeList): MalformedResult {
+  // A typed list that is well formed and ascends (an FM's prescriptive add, the usual case)
+  // passes without a copy; any other is copied and walked below, whose first failure decides.
+  if (!(list instanceof RangeList) && wellFormedAscending(core, list)) return OK;
   const ranges = list instanceof RangeList ? list : RangeList.from(list);
   const region0 = core.partitions[0];
   // The overlap check is folded into this loop while the list ascends (the usual case); the
@@ -61,4 +77,15 @@ export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRa
     if (i === overlapAt) return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} overlaps an earlier extent of the list` };
   }
   return OK;
+}
+
+/** Every entry passes {@link rangeFault} and starts at or after the end of the one before. */
+function wellFormedAscending(core: DeviceCore, list: readonly DpaRange[]): boolean {
+  let lastEnd = -Infinity;
+  for (let i = 0; i < list.length; i++) {
+    const e = list[i] as DpaRange;
+    if (e.dpa < lastEnd || rangeFault(core, e.dpa, e.len) !== MBOX_RC.SUCCESS) return false;
+    lastEnd = e.dpa + e.len;
+  }
+  return true;
 }

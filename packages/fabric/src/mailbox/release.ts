@@ -16,12 +16,36 @@ import { applyRelease, planRelease } from "../device/release-plan.js";
 import { MBOX_RC, OK_VOID, type DcdResult } from "@dcd/core";
 import type { UpdatedExtentList } from "@dcd/core";
 import { RangeList } from "../interval/range-list.js";
-import { detectMalformedExtentList } from "./malformed-extent-list.js";
+import { detectMalformedExtentList, rangeFault } from "./malformed-extent-list.js";
 
 const CMD = "release-dc(4803h)";
 
 export function releaseCapacity(core: DeviceCore, h: HostState, req: UpdatedExtentList): DcdResult<undefined> {
   return releaseCapacityRanges(core, h, RangeList.from(req.extents));
+}
+
+/**
+ * 4803h of one range (Linux sends one Release DC per extent, R44), decoded without a list. A
+ * range that is exactly one accepted extent, with nothing to sanitize, is released here with the
+ * checks and effects of {@link releaseCapacityRanges} in its order (the malformed-list checks of
+ * one entry, the dry run's budget check, the commit); anything else takes that general path.
+ */
+export function releaseCapacityRange(core: DeviceCore, h: HostState, dpa: number, len: number): DcdResult<undefined> {
+  if (rangeFault(core, dpa, len) !== MBOX_RC.SUCCESS || !core.hostReleaseOptions.requireBacked || h.accepted.lengthAt(dpa) !== len || core.totalExtentCount > core.cfg.extentBudget + 1 || core.sanitizes(h)) {
+    const one = RangeList.ofLength(1);
+    one.set(0, dpa, len);
+    return releaseCapacityRanges(core, h, one);
+  }
+  h.removeAcceptedAt(dpa);
+  const a = h.accepted;
+  const tag = a.removedTag;
+  const sharedSeq = a.removedSeq;
+  core.bumpGeneration(h);
+  const notifyFm = core.logOneToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, dpa, len, tag, sharedSeq, h.hostId);
+  core.sweepTags();
+  if (core.observed) core.emit({ type: "extents-released", device: core.name, hostId: h.hostId, extents: [{ dpa, len, tag, sharedSeq }] });
+  notifyFm();
+  return OK_VOID;
 }
 
 /** 4803h on a decoded range list (the binary mailbox calls this directly). */

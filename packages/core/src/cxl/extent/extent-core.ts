@@ -784,7 +784,7 @@ export class CxlExtentCore implements DaxRegionEngine {
         groupRegion = target.region;
         group = new TagGroupRecord(tag, c.sharable, groupRegion, m.name, existing);
       }
-      group.members.push(new DcExtentRecord(e.dpa, e.len, target.target.hpaStart - target.region.hpaStart + (e.dpa - target.target.dpaStart), seqNum, e.sharedSeq, group, target));
+      group.members.push(new DcExtentRecord(e.dpa, e.len, seqNum, e.sharedSeq, group, target));
     }
     if (group === undefined || groupRegion === undefined) {
       if (duplicates.length > 0) {

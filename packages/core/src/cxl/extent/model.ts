@@ -76,13 +76,20 @@ export class DcExtentRecord implements RangeEntry {
   constructor(
     readonly dpa: number,
     readonly len: number,
-    /** Region-relative offset (the sysfs `offset`). */
-    readonly offset: number,
     readonly seqNum: number,
     readonly sharedSeq: number,
     readonly group: TagGroupRecord,
     readonly target: TargetState,
   ) {}
+
+  /**
+   * Region-relative offset (the sysfs `offset`), derived from the decoder window: a stored
+   * number this large is a boxed heap number per record, and a million records are held at once.
+   */
+  get offset(): number {
+    const t = this.target.target;
+    return t.hpaStart - this.target.region.hpaStart + (this.dpa - t.dpaStart);
+  }
 
   /** `extentZ.K` once realised, "" before (built on demand: a million names cost nothing). */
   get name(): string {
