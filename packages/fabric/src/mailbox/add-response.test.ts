@@ -197,8 +197,11 @@ describe("4802h Add Dynamic Capacity Response", () => {
       [BASE, 4 * MIB, TAG_B, 0],
     ]);
     const accepted: unknown[] = [];
-    const sub = d.events$.subscribe((e) => {
-      if (e.type === "extents-accepted") accepted.push(e.extents);
+    const sub = d.events$.subscribe({
+      next: (e) => {
+        if (e.type === "extents-accepted") accepted.push(e.extents);
+      },
+      error: () => expect.unreachable(),
     });
     // Both shared extents whole, and the first half of the TAG_B extent.
     expect(d.logicalDevice(0).addCapacityResponse({ more: false, extents: [range(R1, 8192), range(R1 + 8192, 8192), range(BASE, 2 * MIB)] }).rc).toBe(MBOX_RC.SUCCESS);

@@ -76,7 +76,7 @@ describe("4803h with one entry", () => {
     const viaTyped = device(s);
     try {
       const events: DeviceEvent[][] = [[], []];
-      const subs = s.observed ? [viaBinary.events$.subscribe((e) => events[0]!.push(e)), viaTyped.events$.subscribe((e) => events[1]!.push(e))] : [];
+      const subs = s.observed ? [viaBinary.events$.subscribe({ next: (e) => events[0]!.push(e), error: () => expect.unreachable() }), viaTyped.events$.subscribe({ next: (e) => events[1]!.push(e), error: () => expect.unreachable() })] : [];
       const a = viaBinary.logicalDevice(0).execute(OPCODE.RELEASE_DC, encodeUpdatedExtentList({ more: false, extents: [r] }));
       const b = viaTyped.logicalDevice(0).releaseCapacity({ more: false, extents: [r] });
       for (const sub of subs) sub.unsubscribe();
