@@ -7,6 +7,7 @@ import { type Co, run, runAsync, wait } from "./co.js";
 import { checkGroupSeq, groupChain } from "./gates.js";
 import { HOST_POLICY_V10, HOST_POLICY_V11, HOST_POLICY_V9, hostPolicy } from "./host-policy.js";
 import { IdTable } from "./id-table.js";
+import { DcExtentRecord, TagGroupRecord, TargetState } from "./model.js";
 import { LowestIdAllocator, SortedRangeIndex } from "./sorted-index.js";
 
 const TAG = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
@@ -159,5 +160,13 @@ describe("extent pipeline building blocks", () => {
     }
     expect(() => run(failing())).toThrow("sync failure");
     await expect(runAsync(failing())).rejects.toThrow("sync failure");
+  });
+
+  test.prop([fc.oneof(fc.maxSafeNat(), fc.nat(), fc.constantFrom(0, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 61 - 2 ** 30, 2 ** 61, 2 ** 63, 2 ** 64 - 2 ** 11)), fc.oneof(fc.maxSafeNat(), fc.constantFrom(1, 2 ** 21, 2 ** 40, 2 ** 62))])("a record keeps its DPA and length exactly, whatever their size (stored as two halves)", (dpa, len) => {
+    const region = { name: "region0", regionName: "dax_region0", regionId: 0, hpaStart: 2 ** 40 };
+    const target = new TargetState({ memdev: undefined as never, decoder: "decoder2.0", dpaStart: 0, dpaSize: 2 ** 62, hpaStart: 2 ** 40 }, region);
+    const rec = new DcExtentRecord(dpa, len, 3, 4, new TagGroupRecord(NULL_UUID, false, region, "mem0", false), target);
+    expect([rec.dpa, rec.len, rec.seqNum, rec.sharedSeq]).toEqual([dpa, len, 3, 4]);
+    expect(rec.offset).toBe(dpa);
   });
 });

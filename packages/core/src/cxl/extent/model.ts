@@ -69,18 +69,59 @@ export class TargetState<R extends RegionSide = RegionSide> {
   }
 }
 
-/** @internal `struct dc_extent`. */
+/** 2^30: the unit of the high half of a record's DPA and length (see `DcExtentRecord`). */
+const HALF = 0x40000000;
+/** Below 2^61 both halves are int32. */
+const SPLIT_LIMIT = 2 ** 61;
+
+/**
+ * @internal `struct dc_extent`.
+ *
+ * The DPA and the length are each kept as two small integers (multiples of 2^30 and the rest,
+ * both made int32 with `| 0`), not as one number: V8 keeps a number field that does not fit a
+ * small integer in a heap object of its own, so a record with two such fields was three
+ * objects, and a million records are held at once and copied by every young-generation
+ * collection they survive.
+ */
 export class DcExtentRecord implements RangeEntry {
   /** K of `extentZ.K`; -1 until realised. */
   id = -1;
+  private readonly dpaHi: number;
+  private readonly dpaLo: number;
+  private readonly lenHi: number;
+  private readonly lenLo: number;
+
   constructor(
-    readonly dpa: number,
-    readonly len: number,
+    dpa: number,
+    len: number,
     readonly seqNum: number,
     readonly sharedSeq: number,
     readonly group: TagGroupRecord,
     readonly target: TargetState,
-  ) {}
+  ) {
+    if (dpa < SPLIT_LIMIT && len < SPLIT_LIMIT) {
+      const dpaHi = (dpa / HALF) | 0;
+      const lenHi = (len / HALF) | 0;
+      this.dpaHi = dpaHi;
+      this.dpaLo = (dpa - dpaHi * HALF) | 0;
+      this.lenHi = lenHi;
+      this.lenLo = (len - lenHi * HALF) | 0;
+    } else {
+      // Beyond int32 halves (a u64 no device uses): exact, only no longer small.
+      this.dpaHi = Math.floor(dpa / HALF);
+      this.dpaLo = dpa - this.dpaHi * HALF;
+      this.lenHi = Math.floor(len / HALF);
+      this.lenLo = len - this.lenHi * HALF;
+    }
+  }
+
+  get dpa(): number {
+    return this.dpaHi * HALF + this.dpaLo;
+  }
+
+  get len(): number {
+    return this.lenHi * HALF + this.lenLo;
+  }
 
   /**
    * Region-relative offset (the sysfs `offset`), derived from the decoder window: a stored
