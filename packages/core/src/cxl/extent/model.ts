@@ -81,7 +81,7 @@ const SPLIT_LIMIT = 2 ** 61;
  * both made int32 with `| 0`), not as one number: V8 keeps a number field that does not fit a
  * small integer in a heap object of its own, so a record with two such fields was three
  * objects, and a million records are held at once and copied by every young-generation
- * collection they survive.
+ * collection they survive. The sequence numbers are made int32 for the same reason.
  */
 export class DcExtentRecord implements RangeEntry {
   /** K of `extentZ.K`; -1 until realised. */
@@ -91,14 +91,23 @@ export class DcExtentRecord implements RangeEntry {
   private readonly lenHi: number;
   private readonly lenLo: number;
 
+  /** seq_num (R30). */
+  readonly seqNum: number;
+  /** The device's Shared Extent Sequence (u16). */
+  readonly sharedSeq: number;
+
   constructor(
     dpa: number,
     len: number,
-    readonly seqNum: number,
-    readonly sharedSeq: number,
+    seqNum: number,
+    sharedSeq: number,
     readonly group: TagGroupRecord,
     readonly target: TargetState,
   ) {
+    // Both are small integers; `| 0` keeps them so whatever representation the caller's
+    // value had (a decoded u16 may arrive as a double, which would be boxed here too).
+    this.seqNum = seqNum | 0;
+    this.sharedSeq = sharedSeq | 0;
     if (dpa < SPLIT_LIMIT && len < SPLIT_LIMIT) {
       const dpaHi = (dpa / HALF) | 0;
       const lenHi = (len / HALF) | 0;
