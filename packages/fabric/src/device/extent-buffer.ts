@@ -58,7 +58,8 @@ export class ExtentBuffer implements ExtentSource {
   }
 
   private seq(k: number): number {
-    return k === 0 ? this.seq0 : ((this.rest as number[])[3 * (k - 1) + 2] as number);
+    // A u16 read from an array of doubles: made a small integer again (see `ExtentIndex`).
+    return (k === 0 ? this.seq0 : ((this.rest as number[])[3 * (k - 1) + 2] as number)) | 0;
   }
 
   private tag(k: number): string {

@@ -93,7 +93,8 @@ function prescriptive(core: DeviceCore, h: HostState, req: InitiateAddRequest): 
     if (e.tag !== undefined && !isUuid(tag)) return core.reject("fm", CMD, MBOX_RC.INVALID_INPUT, `extent ${i} tag '${e.tag}' is not a UUID`);
     const seq = e.sharedSeq ?? 0;
     if (!Number.isInteger(seq) || seq < 0 || seq > 0xffff) return core.reject("fm", CMD, MBOX_RC.INVALID_INPUT, `extent ${i} shared sequence ${seq} does not fit in 16 bits`);
-    extents[i] = { dpa: e.dpa, len: e.len, tag, sharedSeq: seq };
+    // `| 0`: the caller's integer may be a double, which would box the field in every extent.
+    extents[i] = { dpa: e.dpa, len: e.len, tag, sharedSeq: seq | 0 };
   }
   return commitOffer(core, h, extents, "prescriptive", req.more === true);
 }

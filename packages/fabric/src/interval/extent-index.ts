@@ -474,14 +474,18 @@ export class ExtentIndex<T extends DcExtent = DcExtent> {
 
   private extentAt(i: number): T {
     const tag = this.tagNames[this.tagOf[i] as number] as string;
-    if (this.make === null) return { dpa: this.dpaOf[i] as number, len: this.lenOf[i] as number, tag, sharedSeq: this.seqOf[i] as number } as T;
-    return this.make(this.dpaOf[i] as number, this.lenOf[i] as number, tag, this.seqOf[i] as number, this.auxOf[i] as number);
+    // A u16 read from a Float64Array is a double: one double stored into `sharedSeq` makes V8
+    // box that field in every object of the `{ dpa, len, tag, sharedSeq }` shape (decoded
+    // records and offers included), so it is made a small integer again.
+    const seq = (this.seqOf[i] as number) | 0;
+    if (this.make === null) return { dpa: this.dpaOf[i] as number, len: this.lenOf[i] as number, tag, sharedSeq: seq } as T;
+    return this.make(this.dpaOf[i] as number, this.lenOf[i] as number, tag, seq, this.auxOf[i] as number);
   }
 
   private noteRemoved(i: number): void {
     this.removedLen = this.lenOf[i] as number;
     this.removedTag = this.tagNames[this.tagOf[i] as number] as string;
-    this.removedSeq = this.seqOf[i] as number;
+    this.removedSeq = (this.seqOf[i] as number) | 0;
   }
 
   private write(i: number, dpa: number, len: number, seq: number, tagId: number, aux: number): void {
