@@ -684,16 +684,21 @@ export class CxlExtentCore implements DaxRegionEngine {
    * realisation. Returns what the Add DC Response lists (grouped by tag in first-appearance
    * order, each group in seq order).
    */
-  private *processChain(m: MemdevState, chain: readonly DcExtent[], existing: boolean): Co<DpaRange[]> {
-    const accepted: DpaRange[] = [];
+  private *processChain(m: MemdevState, chain: readonly DcExtent[], existing: boolean): Co<readonly DpaRange[]> {
+    // What each group adds to the response, in order. One realised group (the usual chain) is
+    // answered with its member list itself: no copy of the chain per response.
+    const parts: (readonly DpaRange[])[] = [];
     for (const g of groupChain(chain, (e, i) => this.untaggedKey(m, e, i))) {
       if (!m.attached) break;
-      yield* this.processGroup(m, g, existing, accepted);
+      yield* this.processGroup(m, g, existing, parts);
     }
+    if (parts.length === 1) return parts[0] as readonly DpaRange[];
+    const accepted: DpaRange[] = [];
+    for (const part of parts) for (let i = 0; i < part.length; i++) accepted.push(part[i] as DpaRange);
     return accepted;
   }
 
-  private *processGroup(m: MemdevState, g: ChainGroup, existing: boolean, accepted: DpaRange[]): Co<void> {
+  private *processGroup(m: MemdevState, g: ChainGroup, existing: boolean, accepted: (readonly DpaRange[])[]): Co<void> {
     const policy = this.policy;
     const tag = g.tag;
     const tagged = tag !== NULL;
@@ -797,8 +802,8 @@ export class CxlExtentCore implements DaxRegionEngine {
     const realised = yield* this.realiseGroup(m, group, groupRegion, existing);
     if (realised === undefined) return;
     // The records are ranges themselves; an observed response event gets plain copies.
-    for (const rec of realised.members) accepted.push(rec);
-    if (policy.echoDuplicatesInResponse) for (const d of duplicates) accepted.push({ dpa: d.dpa, len: d.len });
+    accepted.push(realised.members);
+    if (policy.echoDuplicatesInResponse && duplicates.length > 0) accepted.push(duplicates.map(plainRange));
   }
 
   /** R28 `cxl_validate_extent` + `cxlr_dax_classify_extent`, in the kernel's order. */
