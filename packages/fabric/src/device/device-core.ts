@@ -165,9 +165,7 @@ export class DeviceCore {
     }
     // Nobody listens (the usual case): nothing to announce, no closure per command.
     if (r.dropped === 0 || !this.events.observed) return NO_NOTICE;
-    return () => {
-      this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped: r.dropped, overflowCount: this.fmLog.overflowErrorCount });
-    };
+    return this.fmOverflowNotice(r.dropped);
   }
 
   /**
@@ -187,7 +185,14 @@ export class DeviceCore {
    */
   private fmOverflow(dropped: number): () => void {
     this.fmLog.countOverflow(dropped);
-    if (!this.events.observed) return NO_NOTICE;
+    return this.events.observed ? this.fmOverflowNotice(dropped) : NO_NOTICE;
+  }
+
+  /**
+   * The notice of {@link fmOverflow}, made apart: a function that creates a closure over its
+   * parameter allocates the closure's context on every call, even when it returns early.
+   */
+  private fmOverflowNotice(dropped: number): () => void {
     return () => {
       this.emit({ type: "event-log-overflow", device: this.name, hostId: "fm", dropped, overflowCount: this.fmLog.overflowErrorCount });
     };

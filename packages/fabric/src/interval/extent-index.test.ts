@@ -23,6 +23,8 @@ class Pair {
 
   removeAt(dpa: number): void {
     const v = this.ref.startingAt(dpa);
+    // As a Release DC does: the length at the start first (the head fast path when FIFO).
+    expect(this.x.lengthAt(dpa)).toBe(v?.len ?? -1);
     expect(this.x.removeAt(dpa)).toBe(v !== undefined);
     if (v !== undefined) this.ref.remove(v);
   }

@@ -173,6 +173,9 @@ export class ExtentIndex<T extends DcExtent = DcExtent> {
 
   /** Length of the extent starting exactly at `dpa`, or -1. No allocation. */
   lengthAt(dpa: number): number {
+    // The smallest key (releases in DPA order ask for it, then remove it): no lookup.
+    const head = this.head;
+    if (head !== null && head.n > 0 && this.dpaOf[head.base] === dpa) return this.lenOf[head.base] as number;
     const i = this.floorEntry(dpa);
     return i >= 0 && this.dpaOf[i] === dpa ? (this.lenOf[i] as number) : -1;
   }

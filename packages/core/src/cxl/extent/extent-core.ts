@@ -606,7 +606,14 @@ export class CxlExtentCore implements DaxRegionEngine {
   private armWatchdog(m: MemdevState, ms: number): void {
     m.armed = true;
     m.deadline = this.clock.now() + ms;
-    if (m.watchdog !== undefined) return;
+    if (m.watchdog === undefined) this.startWatchdog(m, ms);
+  }
+
+  /**
+   * The timer of {@link armWatchdog}, made apart: a function that creates a closure over its
+   * parameters allocates the closure's context on every call, and `armWatchdog` runs per record.
+   */
+  private startWatchdog(m: MemdevState, ms: number): void {
     const fire = (): void => {
       m.watchdog = undefined;
       const left = m.deadline - this.clock.now();
@@ -688,9 +695,12 @@ export class CxlExtentCore implements DaxRegionEngine {
     // What each group adds to the response, in order. One realised group (the usual chain) is
     // answered with its member list itself: no copy of the chain per response.
     const parts: (readonly DpaRange[])[] = [];
-    for (const g of groupChain(chain, (e, i) => this.untaggedKey(m, e, i))) {
+    // Index loops in the coroutines of this path: they run in V8's interpreter or baseline
+    // tier more than plain functions do, where `for...of` allocates a result per element.
+    const groups = groupChain(chain, (e, i) => this.untaggedKey(m, e, i));
+    for (let k = 0; k < groups.length; k++) {
       if (!m.attached) break;
-      yield* this.processGroup(m, g, existing, parts);
+      yield* this.processGroup(m, groups[k] as ChainGroup, existing, parts);
     }
     if (parts.length === 1) return parts[0] as readonly DpaRange[];
     const accepted: DpaRange[] = [];
@@ -741,8 +751,8 @@ export class CxlExtentCore implements DaxRegionEngine {
     if (tagged) {
       // Q2 [MODEL]: one allocation cannot straddle two regions (two decoders of one partition).
       const regions = new Set<CxlDaxRegion>();
-      for (const e of g.extents) {
-        const r = m.lookup(e.dpa)?.region;
+      for (let k = 0; k < g.extents.length; k++) {
+        const r = m.lookup((g.extents[k] as DcExtent).dpa)?.region;
         if (r !== undefined) regions.add(r);
       }
       if (regions.size > 1) {
@@ -759,7 +769,9 @@ export class CxlExtentCore implements DaxRegionEngine {
     const duplicates: DcExtent[] = [];
     let seqs: Set<number> | undefined;
     let index: number = policy.seqBase;
-    for (const e of g.extents) {
+    const offered = g.extents;
+    for (let k = 0; k < offered.length; k++) {
+      const e = offered[k] as DcExtent;
       const arrival = index;
       if (policy.advanceSeqOnFailure) index++;
       const c = this.checkExtent(m, e, existing);
@@ -808,32 +820,29 @@ export class CxlExtentCore implements DaxRegionEngine {
 
   /** R28 `cxl_validate_extent` + `cxlr_dax_classify_extent`, in the kernel's order. */
   private checkExtent(m: MemdevState, e: DcExtent, existing: boolean): Checked {
+    // No closures here (a `fail` or `range` helper would cost a context per extent): failures
+    // go through `failExtent`, ranges are formatted where a message needs one.
     const policy = this.policy;
-    const fail = (rule: ExtentRule, code: ErrnoCode, reason: string, log: "err" | "debug" | undefined, device = m.name, region?: CxlDaxRegion): Checked => {
-      if (log !== undefined) this.log(log, device, reason, rule);
-      return { kind: "fail", errno: code, rule, reason, region };
-    };
     const partition = e.len > 0 ? partitionOf(m.partitions, e.dpa, e.len) : undefined;
-    if (partition === undefined) return fail("R28.1", "ENXIO", partitionError(m.partitions, e).log ?? "", "err");
-    const range = (): string => pra(e.dpa, e.len);
+    if (partition === undefined) return this.failExtent(m, "R28.1", "ENXIO", partitionError(m.partitions, e).log ?? "", "err");
     if (!policy.tagsSupported) {
-      if (e.tag !== NULL) return fail("R50", "ENXIO", `DC extent DPA ${range()} (${e.tag}); tags not supported`, "err");
-      if (e.sharedSeq !== 0) return fail("R50", "ENXIO", `DC extent DPA ${range()} (${e.tag}); shared_extn_seq=${e.sharedSeq} not supported`, "err");
+      if (e.tag !== NULL) return this.failExtent(m, "R50", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}); tags not supported`, "err");
+      if (e.sharedSeq !== 0) return this.failExtent(m, "R50", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}); shared_extn_seq=${e.sharedSeq} not supported`, "err");
     }
     if (partition.sharable) {
-      if (e.tag === NULL) return fail("R28.2", "ENXIO", `DC extent DPA ${range()}: sharable-partition extent has null tag (firmware bug)`, "err");
-      if (policy.seqBase === 1 && e.sharedSeq === 0) return fail("R28.2", "ENXIO", `DC extent DPA ${range()} (${e.tag}): sharable-partition extent missing shared_extn_seq (firmware bug)`, "err");
+      if (e.tag === NULL) return this.failExtent(m, "R28.2", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)}: sharable-partition extent has null tag (firmware bug)`, "err");
+      if (policy.seqBase === 1 && e.sharedSeq === 0) return this.failExtent(m, "R28.2", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}): sharable-partition extent missing shared_extn_seq (firmware bug)`, "err");
     } else if (e.sharedSeq !== 0) {
-      return fail("R28.2", "ENXIO", `DC extent DPA ${range()} (${e.tag}): non-sharable partition but shared_extn_seq=${e.sharedSeq} (firmware bug)`, "err");
+      return this.failExtent(m, "R28.2", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}): non-sharable partition but shared_extn_seq=${e.sharedSeq} (firmware bug)`, "err");
     }
     const target = m.lookup(e.dpa);
-    if (target === undefined || target.region.dead) return fail("R28.3", "ENXIO", `DC extent DPA ${range()} (${e.tag}): no region with a DAX region`, "debug");
+    if (target === undefined || target.region.dead) return this.failExtent(m, "R28.3", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}): no region with a DAX region`, "debug");
     const region = target.region;
     if (!existing && policy.requireScanBeforeAdd && !region.extentsScanned) {
-      return fail("R28.4", "EBUSY", `DC extent DPA ${range()} (${e.tag}): ${region.name} has not read its existing extents yet`, "debug", m.name, region);
+      return this.failExtent(m, "R28.4", "EBUSY", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}): ${region.name} has not read its existing extents yet`, "debug", m.name, region);
     }
     if (!target.contains(e.dpa, e.len)) {
-      return fail("R28.5", "ENXIO", `DC extent DPA ${range()} (${e.tag}) is not fully in ED ${pra(target.target.dpaStart, target.target.dpaSize)}`, "err", target.target.decoder, region);
+      return this.failExtent(m, "R28.5", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}) is not fully in ED ${pra(target.target.dpaStart, target.target.dpaSize)}`, "err", target.target.decoder, region);
     }
     // Past the last accepted extent (the usual case: devices hand out DPAs upwards) the last one
     // is the floor and nothing is higher: no search.
@@ -842,12 +851,18 @@ export class CxlExtentCore implements DaxRegionEngine {
     const beyond = last === undefined || last.dpa < e.dpa;
     const holder = beyond ? last : extents.floor(e.dpa);
     if (holder !== undefined && holder.dpa + holder.len >= e.dpa + e.len) {
-      this.log("warn", target.target.decoder, `Extent ${range()} exists; accept again`, "R28.6");
+      this.log("warn", target.target.decoder, `Extent ${pra(e.dpa, e.len)} exists; accept again`, "R28.6");
       return target.isDuplicate;
     }
     const overlaps = (holder !== undefined && holder.dpa + holder.len > e.dpa) || (!beyond && (extents.higher(e.dpa)?.dpa ?? Infinity) < e.dpa + e.len);
-    if (overlaps) return fail("R28.6", "ENXIO", `DC extent DPA ${range()} (${e.tag}) overlaps an accepted extent`, "debug", m.name, region);
+    if (overlaps) return this.failExtent(m, "R28.6", "ENXIO", `DC extent DPA ${pra(e.dpa, e.len)} (${e.tag}) overlaps an accepted extent`, "debug", m.name, region);
     return partition.sharable ? target.isNewSharable : target.isNew;
+  }
+
+  /** A failed R28 check: logged when `log` says so, returned as the outcome. */
+  private failExtent(m: MemdevState, rule: ExtentRule, code: ErrnoCode, reason: string, log: "err" | "debug" | undefined, device = m.name, region?: CxlDaxRegion): Checked {
+    if (log !== undefined) this.log(log, device, reason, rule);
+    return { kind: "fail", errno: code, rule, reason, region };
   }
 
   /**
@@ -887,7 +902,9 @@ export class CxlExtentCore implements DaxRegionEngine {
       this.unregisterGroup(region, group);
       reject("R31", errnoOf(err), `failed to online tag group: ${describe(err)}`); return;
     }
-    for (const rec of group.members) {
+    const members = group.members;
+    for (let k = 0; k < members.length; k++) {
+      const rec = members[k] as DcExtentRecord;
       rec.id = region.ids.alloc();
       region.extentsById.set(rec.id, rec);
       rec.target.extents.insert(rec);
@@ -1087,7 +1104,8 @@ export class CxlExtentCore implements DaxRegionEngine {
     const target = members[0]?.target;
     if (target !== undefined && members.every((rec) => rec.target === target)) target.extents.deleteAll(members);
     else for (const rec of members) rec.target.extents.delete(rec);
-    for (const rec of members) {
+    for (let k = 0; k < members.length; k++) {
+      const rec = members[k] as DcExtentRecord;
       if (rec.id >= 0 && byId.get(rec.id) === rec) {
         byId.delete(rec.id);
         region.ids.release(rec.id);

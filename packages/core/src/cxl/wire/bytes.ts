@@ -54,5 +54,8 @@ export function getU32(bytes: Uint8Array, offset: number): number {
 
 /** {@link readU64} straight from the bytes: no DataView for a small payload (one per Release DC). */
 export function getU64(bytes: Uint8Array, offset: number): number {
-  return getU32(bytes, offset) + getU32(bytes, offset + 4) * TWO_32;
+  const hi = getU32(bytes, offset + 4);
+  // Below 2^32 the low word itself: `lo + 0 * 2^32` is a double even when small, and a double
+  // handed to a function that is not inlined is a heap number (one per Release DC length).
+  return hi === 0 ? getU32(bytes, offset) : getU32(bytes, offset) + hi * TWO_32;
 }

@@ -150,7 +150,7 @@ export function decodeClearEventRecordsIn(bytes: Uint8Array): ClearEventRecordsI
   const n = clearEventRecordsCount(bytes);
   requireLength(bytes, CLEAR_EVENT_RECORDS_HEADER + n * 2, "0101h input");
   const v = view(bytes);
-  const handles: number[] = [];
-  for (let i = 0; i < n; i++) handles.push(v.getUint16(CLEAR_EVENT_RECORDS_HEADER + i * 2, true));
+  const handles = new Array<number>(n);
+  for (let i = 0; i < n; i++) handles[i] = v.getUint16(CLEAR_EVENT_RECORDS_HEADER + i * 2, true);
   return { logType: bytes[0] as number, clearAll: ((bytes[1] as number) & CLEAR_EVENT_FLAG_CLEAR_ALL) !== 0, handles };
 }
