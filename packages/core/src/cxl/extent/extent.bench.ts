@@ -18,7 +18,8 @@
  * measured too): this file brings `@dcd/core` and `@dcd/fabric` up to date with `tsc -b`
  * (incremental), transpiles `test-support/extent-pipeline-runner.ts` with their names pointed at
  * the built `dist`, and runs it. The runner makes one world (device, host, memdev, DC region) per
- * level; a cycle adds N extents and releases them all, so every cycle runs at N live extents. A
+ * level, with its FM requests built once (the caller's input; the device copies what it keeps);
+ * a cycle adds N extents and releases them all, so every cycle runs at N live extents. A
  * warm-up cycle of 1e5 extents runs first (JIT). Each level then runs up to 5 samples of about
  * 1e5 extents each (1e3: 100 cycles per sample; 1e6: one sample of one cycle), with a full GC
  * between samples, never inside one; the table shows the median sample. Every cycle checks that

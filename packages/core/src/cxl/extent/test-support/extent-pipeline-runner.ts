@@ -47,7 +47,33 @@ interface World {
   readonly device: DcdDevice;
   readonly core: CxlExtentCore;
   readonly dax: CxlDaxRegion;
+  /** The FM's requests for one cycle, built once per world (the caller's input, not the pipeline). */
+  readonly adds: readonly (readonly { dpa: number; len: number }[])[];
+  readonly releases: readonly (readonly { dpa: number; len: number }[])[];
   dispose(): Promise<void>;
+}
+
+/**
+ * One cycle's FM requests at n live extents: a prescriptive add per chain and, per batch of
+ * chains, one release naming each chain's first extent. The device copies what it keeps, so the
+ * same requests serve every cycle and building them is not timed.
+ */
+function requests(n: number): Pick<World, "adds" | "releases"> {
+  const adds: { dpa: number; len: number }[][] = [];
+  const releases: { dpa: number; len: number }[][] = [];
+  for (let done = 0; done < n; ) {
+    const batch: { dpa: number; len: number }[] = [];
+    for (let c = 0; c < CHAINS_PER_BATCH && done < n; c++) {
+      const count = Math.min(CHAIN, n - done);
+      const extents = new Array<{ dpa: number; len: number }>(count);
+      for (let i = 0; i < count; i++) extents[i] = { dpa: BASE + (done + i) * BLOCK, len: BLOCK };
+      adds.push(extents);
+      batch.push({ dpa: BASE + done * BLOCK, len: BLOCK });
+      done += count;
+    }
+    releases.push(batch);
+  }
+  return { adds, releases };
 }
 
 async function makeWorld(n: number): Promise<World> {
@@ -78,6 +104,7 @@ async function makeWorld(n: number): Promise<World> {
     device,
     core,
     dax,
+    ...requests(n),
     async dispose() {
       handle.dispose();
       await host.dispose();
@@ -87,27 +114,18 @@ async function makeWorld(n: number): Promise<World> {
 }
 
 async function addAll(w: World, n: number): Promise<void> {
-  for (let done = 0; done < n; ) {
-    for (let c = 0; c < CHAINS_PER_BATCH && done < n; c++) {
-      const count = Math.min(CHAIN, n - done);
-      const extents = new Array<{ dpa: number; len: number }>(count);
-      for (let i = 0; i < count; i++) extents[i] = { dpa: BASE + (done + i) * BLOCK, len: BLOCK };
-      if (w.device.initiateAdd({ hostId: 0, selectionPolicy: "prescriptive", extents }).rc !== 0) throw new Error("add refused");
-      done += count;
-    }
-    await w.core.idle();
+  let k = 0;
+  for (const extents of w.adds) {
+    if (w.device.initiateAdd({ hostId: 0, selectionPolicy: "prescriptive", extents }).rc !== 0) throw new Error("add refused");
+    // The host is awaited after every CHAINS_PER_BATCH chains (the device log holds them all).
+    if (++k % CHAINS_PER_BATCH === 0 || k === w.adds.length) await w.core.idle();
   }
   if (w.dax.extentCount !== n || w.device.totalExtentCount !== n) throw new Error(`expected ${n} live extents, host ${w.dax.extentCount}, device ${w.device.totalExtentCount}`);
 }
 
 async function releaseAll(w: World, n: number): Promise<void> {
   // One FM release per group (its first extent): the host releases the whole group (R44).
-  for (let done = 0; done < n; ) {
-    const extents: { dpa: number; len: number }[] = [];
-    for (let c = 0; c < CHAINS_PER_BATCH && done < n; c++) {
-      extents.push({ dpa: BASE + done * BLOCK, len: BLOCK });
-      done += Math.min(CHAIN, n - done);
-    }
+  for (const extents of w.releases) {
     if (w.device.initiateRelease({ hostId: 0, removalPolicy: "prescriptive", extents }).rc !== 0) throw new Error("release refused");
     await w.core.idle();
   }
