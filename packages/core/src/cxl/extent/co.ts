@@ -11,8 +11,12 @@
 /** A pipeline step: yields values that may be promises, returns `T`. */
 export type Co<T> = Generator<unknown, T, unknown>;
 
-/** `await` inside a {@link Co}: resumes with `v`'s value (at once when `v` is not a promise). */
+/**
+ * `await` inside a {@link Co}: resumes with `v`'s value. A value that is not a promise is
+ * returned without yielding: a yield travels up and back down every `yield*` of the step.
+ */
 export function* wait<T>(v: T | PromiseLike<T>): Co<T> {
+  if (!isThenable(v)) return v;
   return (yield v) as T;
 }
 
