@@ -129,7 +129,7 @@ async function releaseAll(w: World, n: number): Promise<void> {
     if (w.device.initiateRelease({ hostId: 0, removalPolicy: "prescriptive", extents }).rc !== 0) throw new Error("release refused");
     await w.core.idle();
   }
-  if (w.dax.extentCount !== 0 || w.device.totalExtentCount !== 0) throw new Error(`release left ${w.dax.extentCount} host / ${w.device.totalExtentCount} device extents`);
+  if (w.dax.extentCount !== 0 || w.device.totalExtentCount !== 0) throw new Error(`releasing ${n} left ${w.dax.extentCount} host / ${w.device.totalExtentCount} device extents`);
 }
 
 /** V8 heap plus ArrayBuffer backing stores, after full collections. */
