@@ -22,8 +22,11 @@
  * a cycle adds N extents and releases them all, so every cycle runs at N live extents. A
  * warm-up cycle of 1e5 extents runs first (JIT). Each level then runs up to 5 samples of about
  * 1e5 extents each (1e3: 100 cycles per sample; 1e6: one sample of one cycle), with a full GC
- * between samples, never inside one; the table shows the median sample. Every cycle checks that
- * all N were accepted and then released, on the host and on the device.
+ * between samples, never inside one, each followed by about 1e5 extents of untimed cycles over
+ * the world's first extents: a full GC while no extent is live frees the hidden classes of the
+ * records and lists of both sides and deoptimizes the code that checks them, which a running host
+ * and device (always holding extents) do not see. The table shows the median sample. Every cycle
+ * checks that all N were accepted and then released, on the host and on the device.
  *
  * `pnpm --filter @dcd/core bench` (or `pnpm bench`). `DCD_BENCH_LEVELS=1000,10000` runs fewer
  * levels, `DCD_BENCH_SAMPLES=3` changes the sample count. The table is printed on stderr, with the
