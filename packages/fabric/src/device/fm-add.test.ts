@@ -50,6 +50,18 @@ describe("5604h Initiate Dynamic Capacity Add", () => {
       expectRefused(d, MBOX_RC.INVALID_EXTENT_LIST, () => d.initiateAdd({ hostId: 0, selectionPolicy: "prescriptive", extents: [ext(BASE + 8 * MIB, 3 * MIB)] }));
     });
 
+    it("refuses a length that is not positive as a malformed list, and an overlap behind one", () => {
+      const d = make();
+      const B = 2 * MIB;
+      for (const extents of [[ext(BASE, -B)], [ext(BASE, 0)], [ext(BASE, 2 * B), ext(BASE + 2 * B, -B), ext(BASE + B, B)]]) {
+        const before = d.snapshot();
+        const r = d.initiateAdd({ hostId: 0, selectionPolicy: "prescriptive", extents });
+        expect(r.rc).toBe(MBOX_RC.INVALID_EXTENT_LIST);
+        expect(r.rc !== 0 && r.reason).toMatch(extents.length === 1 ? /extent 0 .* is not a positive multiple/ : /extent 1 .*length -0x200000 is not a positive multiple/);
+        expect(d.snapshot()).toEqual(before);
+      }
+    });
+
     it("never gives one DPA of a non-sharable partition to two hosts", () => {
       const d = make({ numHosts: 2 });
       addAccepted(d, [ext(BASE, 4 * MIB)]);

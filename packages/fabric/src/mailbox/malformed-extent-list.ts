@@ -5,7 +5,8 @@
  * earlier entry → INVALID_EXTENT_LIST. The first failing entry decides.
  *
  * Deviation: a zero-length entry is INVALID_EXTENT_LIST here (the spec requires Length > 0;
- * QEMU lets it through to checks that then misbehave).
+ * QEMU lets it through to checks that then misbehave), and so is a negative one (impossible in a
+ * u64 payload; a typed FM caller can pass one).
  */
 import type { DeviceCore } from "../device/device-core.js";
 import type { DpaRange } from "../device/types.js";
@@ -34,14 +35,14 @@ function isMultiple(x: number, b: number): boolean {
 
 /**
  * The per-entry part of the check for one range: SUCCESS when it lies inside one DC region with start
- * and length non-zero multiples of that region's block size, else the entry's return code. The
+ * and length positive multiples of that region's block size, else the entry's return code. The
  * one-range Release DC path asks only this (a single range cannot overlap an earlier entry).
  */
 export function rangeFault(core: DeviceCore, dpa: number, len: number): MboxRc {
   const region0 = core.partitions[0];
   const p = core.findPartition(dpa, len);
   if (p === undefined || region0 === undefined) return MBOX_RC.INVALID_PA;
-  if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || len === 0) return MBOX_RC.INVALID_EXTENT_LIST;
+  if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || !(len > 0)) return MBOX_RC.INVALID_EXTENT_LIST;
   return MBOX_RC.SUCCESS;
 }
 
@@ -63,8 +64,8 @@ export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRa
     if (p === undefined || region0 === undefined) {
       return { rc: MBOX_RC.INVALID_PA, index: i, reason: `extent ${i} [0x${dpa.toString(16)}, +0x${len.toString(16)}) is not inside one DC region` };
     }
-    if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || len === 0) {
-      return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} start 0x${dpa.toString(16)} or length 0x${len.toString(16)} is not a non-zero multiple of region ${p.index} block size 0x${p.blockSize.toString(16)}` };
+    if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || !(len > 0)) {
+      return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} start 0x${dpa.toString(16)} or length ${len < 0 ? "-0x" + (-len).toString(16) : "0x" + len.toString(16)} is not a positive multiple of region ${p.index} block size 0x${p.blockSize.toString(16)}` };
     }
     if (ascending && len > 0) {
       if (dpa < lastEnd) {
@@ -84,6 +85,7 @@ function wellFormedAscending(core: DeviceCore, list: readonly DpaRange[]): boole
   let lastEnd = -Infinity;
   for (let i = 0; i < list.length; i++) {
     const e = list[i] as DpaRange;
+    // `rangeFault` refuses a length that is not positive, so `lastEnd` only moves forward.
     if (e.dpa < lastEnd || rangeFault(core, e.dpa, e.len) !== MBOX_RC.SUCCESS) return false;
     lastEnd = e.dpa + e.len;
   }

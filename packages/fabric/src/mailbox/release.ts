@@ -15,6 +15,7 @@ import type { HostState } from "../device/host-state.js";
 import { applyRelease, planRelease } from "../device/release-plan.js";
 import { MBOX_RC, OK_VOID, type DcdResult } from "@dcd/core";
 import type { UpdatedExtentList } from "@dcd/core";
+import { ExtentBuffer } from "../device/extent-buffer.js";
 import { RangeList } from "../interval/range-list.js";
 import { detectMalformedExtentList, rangeFault } from "./malformed-extent-list.js";
 
@@ -41,9 +42,18 @@ export function releaseCapacityRange(core: DeviceCore, h: HostState, dpa: number
   const tag = a.removedTag;
   const sharedSeq = a.removedSeq;
   core.bumpGeneration(h);
-  const notifyFm = core.logOneToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, dpa, len, tag, sharedSeq, h.hostId);
+  if (!core.observed) {
+    const notifyFm = core.logOneToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, dpa, len, tag, sharedSeq, h.hostId);
+    core.sweepTags();
+    notifyFm();
+    return OK_VOID;
+  }
+  // Observed: the FM record and the event share one extent object, as on the general path.
+  const released = new ExtentBuffer();
+  released.push(dpa, len, tag, sharedSeq);
+  const notifyFm = core.logToFm(DC_EVENT_TYPE.CAPACITY_RELEASED, released, h.hostId);
   core.sweepTags();
-  if (core.observed) core.emit({ type: "extents-released", device: core.name, hostId: h.hostId, extents: [{ dpa, len, tag, sharedSeq }] });
+  core.emit({ type: "extents-released", device: core.name, hostId: h.hostId, extents: released.all() });
   notifyFm();
   return OK_VOID;
 }

@@ -162,7 +162,7 @@ describe("extent pipeline building blocks", () => {
     await expect(runAsync(failing())).rejects.toThrow("sync failure");
   });
 
-  test.prop([fc.oneof(fc.maxSafeNat(), fc.nat(), fc.constantFrom(0, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 61 - 2 ** 30, 2 ** 61, 2 ** 63, 2 ** 64 - 2 ** 11)), fc.oneof(fc.maxSafeNat(), fc.constantFrom(1, 2 ** 21, 2 ** 40, 2 ** 62))])("a record keeps its DPA and length exactly, whatever their size (stored as two halves)", (dpa, len) => {
+  test.prop([fc.oneof(fc.maxSafeNat(), fc.nat(), fc.constantFrom(0, 2 ** 30 - 1, 2 ** 30, 2 ** 31, 2 ** 61 - 2 ** 30, 2 ** 61, 2 ** 63, 2 ** 64 - 2 ** 11, 4096.25, -4096, -(2 ** 62), Infinity)), fc.oneof(fc.maxSafeNat(), fc.constantFrom(1, 2 ** 21, 2 ** 40, 2 ** 62, 0.5, -1))])("a record keeps its DPA and length exactly, whatever their size (stored as two halves)", (dpa, len) => {
     const region = { name: "region0", regionName: "dax_region0", regionId: 0, hpaStart: 2 ** 40 };
     const target = new TargetState({ memdev: undefined as never, decoder: "decoder2.0", dpaStart: 0, dpaSize: 2 ** 62, hpaStart: 2 ** 40 }, region);
     const rec = new DcExtentRecord(dpa, len, 3, 4, new TagGroupRecord(NULL_UUID, false, region, "mem0", false), target);

@@ -71,7 +71,7 @@ export class TargetState<R extends RegionSide = RegionSide> {
 
 /** 2^30: the unit of the high half of a record's DPA and length (see `DcExtentRecord`). */
 const HALF = 0x40000000;
-/** Below 2^61 both halves are int32. */
+/** Below 2^61 both halves of a non-negative integer are int32. */
 const SPLIT_LIMIT = 2 ** 61;
 
 /**
@@ -108,7 +108,7 @@ export class DcExtentRecord implements RangeEntry {
     // value had (a decoded u16 may arrive as a double, which would be boxed here too).
     this.seqNum = seqNum | 0;
     this.sharedSeq = sharedSeq | 0;
-    if (dpa < SPLIT_LIMIT && len < SPLIT_LIMIT) {
+    if (dpa >= 0 && dpa < SPLIT_LIMIT && len >= 0 && len < SPLIT_LIMIT && Number.isInteger(dpa) && Number.isInteger(len)) {
       const dpaHi = (dpa / HALF) | 0;
       const lenHi = (len / HALF) | 0;
       this.dpaHi = dpaHi;
@@ -116,11 +116,13 @@ export class DcExtentRecord implements RangeEntry {
       this.lenHi = lenHi;
       this.lenLo = (len - lenHi * HALF) | 0;
     } else {
-      // Beyond int32 halves (a u64 no device uses): exact, only no longer small.
-      this.dpaHi = Math.floor(dpa / HALF);
-      this.dpaLo = dpa - this.dpaHi * HALF;
-      this.lenHi = Math.floor(len / HALF);
-      this.lenLo = len - this.lenHi * HALF;
+      // Anything else (a u64 beyond 2^61, which no device uses; never a fraction or a negative
+      // number, which the R28 checks refuse first) is kept whole in the low half: exact, only
+      // no longer small.
+      this.dpaHi = 0;
+      this.dpaLo = dpa;
+      this.lenHi = 0;
+      this.lenLo = len;
     }
   }
 
