@@ -4,32 +4,8 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
 import { useLeakCheck } from "@dcd/testing";
 import { type System } from "./commands/context.js";
-import { main } from "./main.js";
 import { buildSystem, presetSpec } from "./system/index.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function dcd(argv: string[], system?: System): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(
-    argv,
-    {
-      out: (t) => {
-        stdout += t;
-      },
-      err: (t) => {
-        stderr += t;
-      },
-    },
-    system ? { system } : {},
-  );
-  return { code, stdout, stderr };
-}
+import { runDcd as dcd } from "./test-support/run-dcd.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dcd-main-"));
 afterAll(() => {

@@ -6,6 +6,7 @@ import { DaxSubsystem, installMemoryHotplug, memoryHotplugOf } from "@dcd/core";
 import { CXL_SYSRAM_REGION_DRIVER_NAME, sysramRegionDriverModule, sysramRegionOf } from "@dcd/driver-sysram";
 import { DEVDAX_REGION_DRIVER_NAME, devdaxRegionDriverModule } from "@dcd/driver-devdax";
 import { exampleRegionDriver, exampleRegionDriverModule, type LedgerPolicy } from "@dcd/example-region-driver";
+import { DEFAULT_BOOT_MEMORY } from "../system/index.js";
 import { type DemoDriver } from "./workflow.js";
 
 /** The example driver: "using" a group pins its tag in the driver's ledger, so release defers. */
@@ -52,7 +53,7 @@ const sysram: DemoDriver = {
   driver: CXL_SYSRAM_REGION_DRIVER_NAME,
   modules: [sysramRegionDriverModule],
   async prepare(host) {
-    await installMemoryHotplug(host, { boot: [{ node: 0, size: 16 * 1024 ** 3 }] });
+    await installMemoryHotplug(host, { boot: DEFAULT_BOOT_MEMORY });
   },
   configure({ host, region }) {
     const name = sysramRegionOf(region)?.name ?? "sysram_region?";

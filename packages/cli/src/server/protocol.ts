@@ -44,10 +44,14 @@ export interface ResponseHeader {
   readonly stdoutBytes: number;
 }
 
-/** A response as it goes on the wire: the header line, then stdout. */
-export function encodeResponse(res: DcdResponse): string {
-  const header: ResponseHeader = { code: res.code, stderr: res.stderr, stdoutBytes: Buffer.byteLength(res.stdout, "utf8") };
-  return `${JSON.stringify(header)}\n${res.stdout}`;
+/**
+ * A response as it goes on the wire: the header line, then stdout. Two chunks, so that stdout is
+ * encoded once (its length is the header's) and not copied again behind the header.
+ */
+export function encodeResponse(res: DcdResponse): readonly [header: Buffer, stdout: Buffer] {
+  const stdout = Buffer.from(res.stdout, "utf8");
+  const header: ResponseHeader = { code: res.code, stderr: res.stderr, stdoutBytes: stdout.length };
+  return [Buffer.from(`${JSON.stringify(header)}\n`, "utf8"), stdout];
 }
 
 export function isResponseHeader(value: unknown): value is ResponseHeader {

@@ -85,7 +85,10 @@ export class DcdServer {
     let buffer = "";
     let answered = false;
     const reply = (res: DcdResponse): void => {
-      if (!socket.destroyed && socket.writable) socket.end(encodeResponse(res));
+      if (socket.destroyed || !socket.writable) return;
+      const [header, stdout] = encodeResponse(res);
+      socket.write(header);
+      socket.end(stdout);
     };
     socket.on("data", (chunk: string) => {
       if (answered) return;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { leakTracker } from "@dcd/core";
 import { useLeakCheck } from "@dcd/testing";
 import { type System } from "../commands/context.js";
-import { main } from "../main.js";
+import { type DcdRun, runDcd } from "../test-support/run-dcd.js";
 import { buildSystem, GIB, parseTopology } from "./index.js";
 
 const MEM = "/sys/devices/system/memory";
@@ -22,12 +22,7 @@ describe("topology files: per-host memory and window settings", () => {
     system = undefined;
   });
 
-  async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t) }, { system: system as System });
-    return { code, stdout, stderr };
-  }
+  const run = (...argv: string[]): Promise<DcdRun> => runDcd(argv, system);
 
   const read = (path: string): string => (system as System).host().host.sysfs.read(path).replace(/\n$/, "");
 

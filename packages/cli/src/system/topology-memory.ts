@@ -6,9 +6,9 @@
  */
 import { type BootMemory, type MemoryHotplugOptions, ONLINE_POLICIES, ONLINE_TYPES, SECTION_SIZE } from "@dcd/core";
 import { type Node as YamlNode, type YAMLMap } from "yaml";
+import { MIB } from "./system.js";
 import { type Checker } from "./topology-checker.js";
 
-const MIB = 1024 * 1024;
 /** x86_64's largest memory block (consumers.md §2.7: a power of two from 128 MiB to 2 GiB). */
 const MAX_BLOCK_SIZE = 2048 * MIB;
 /** `MAX_NUMNODES` with x86_64's largest `NODES_SHIFT` (10). */

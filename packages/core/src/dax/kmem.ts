@@ -7,7 +7,10 @@
  * `online_movable`; `offline` is only ever read (the probe added under
  * `auto_online_blocks=offline`). A device is onlined only from `unplugged`; `unplugged` offlines
  * and removes every range in one all-or-nothing operation. Unbind never offlines: what is still
- * online is leaked with a warning, as the kernel does to keep unbind from deadlocking.
+ * online is leaked with a warning, as the kernel does to keep unbind from deadlocking. Departure
+ * from consumers.md §2.2 (no hot-remove on unbind unless `unplugged`): unbind still runs
+ * `remove_memory` on every added range, so memory in state `offline` is removed, not leaked;
+ * that offlines nothing, so it cannot deadlock (kmem-state.test.ts: "offline memory goes").
  */
 import { type DependencyContainer } from "tsyringe";
 import { KERNEL_LOG } from "../cxl/kernel-log.js";
@@ -134,7 +137,8 @@ export class KmemBinding {
 
   /**
    * @internal Unbind (`dev_dax_kmem_remove`): `remove_memory` each added range, which never
-   * offlines; a range still online is refused and leaked until reboot, with a warning.
+   * offlines; a range still online is refused and leaked until reboot, with a warning. Unlike
+   * the reference (see the header), ranges of an `offline` device are removed here too.
    */
   async remove(): Promise<void> {
     // Not behind `queue`: an unplug in flight already dropped its ranges from `added`, and waiting

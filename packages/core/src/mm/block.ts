@@ -102,10 +102,6 @@ export function zoneSegmentsOf(block: Block): readonly ZoneSegment[] {
   return [{ start: block.start, end: block.end, node: block.node, zone: block.zone }];
 }
 
-export function isKernelZone(zone: ZoneName | "none" | undefined): boolean {
-  return zone !== undefined && zone !== "Movable";
-}
-
 /** The public snapshot of a block. */
 export function blockInfo(block: Block): MemoryBlockInfo {
   const u = block.usage;

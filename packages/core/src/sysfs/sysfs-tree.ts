@@ -118,7 +118,10 @@ export class SysfsTree {
    * Directories by plain path, links followed, for paths that lead through static nodes only.
    * `cxl list` reads ~3 files in each of 10,000s of sourced extent directories under one static
    * parent; walking from the root each time was most of its cost. Sourced nodes are never cached
-   * (their source may change at any time), and any change to the static tree clears the cache.
+   * (their source may change at any time), and nothing is cached as missing. So an add cannot
+   * change what a cached path resolves to (it never replaces an existing static node, static
+   * children take precedence over a source, and it can only shadow sourced or missing names), and
+   * only removals clear the cache.
    */
   private readonly resolved = new Map<string, { readonly node: DirNode }>();
   /** The cached directory the last walk reached: sibling reads start there without hashing their path. */
@@ -136,7 +139,6 @@ export class SysfsTree {
   }
 
   private mkdirParts(parts: readonly string[], path: string): DirNode {
-    this.forget();
     let dir = this.root;
     parts.forEach((name, i) => {
       const child = dir.children.get(name);
@@ -173,7 +175,6 @@ export class SysfsTree {
   addDirSource(path: string, source: SysfsDirSource): void {
     const dir = this.lookupDir(components(path), path);
     if (dir.source !== undefined) throw errno("EEXIST", `sysfs: ${path} already has a directory source`, { detail: { path } });
-    this.forget();
     dir.source = source;
   }
 
@@ -336,7 +337,7 @@ export class SysfsTree {
     return found;
   }
 
-  /** Drop the resolved-directory cache (the static tree changed). */
+  /** Drop the resolved-directory cache (something was removed from the tree). */
   private forget(): void {
     this.resolved.clear();
     this.lastDir = undefined;

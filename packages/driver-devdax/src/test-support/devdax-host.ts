@@ -3,7 +3,7 @@
  * 1 GiB DC partition at DPA 2 GiB) behind one root port, and a 1 GiB DC region `region0` at HPA
  * 64 GiB. Copied in spirit from core's cxl test-support (not importable across packages).
  */
-import { attachDcd, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
+import { attachDcd, DCD_WINDOW_BASE, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
 import {
   cxlCoreModule,
   cxlCreateRegion,
@@ -20,7 +20,8 @@ import { devdaxRegionDriverModule } from "../index.js";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
-export const WINDOW_BASE = 0x10_0000_0000;
+/** HPA of the region's window: `attachDcd`'s default window (4 GiB, host bridge 0). */
+export const WINDOW_BASE = DCD_WINDOW_BASE;
 /** DPA of the DC partition. */
 export const DC_BASE = 2 * GIB;
 
@@ -63,7 +64,7 @@ export async function bootDevdax(options: DevdaxBootOptions = {}): Promise<Devda
   });
   const host = await createHost({ name: "h0", drivers: [cxlCoreModule({ extents: true }), ...(options.modules ?? [devdaxRegionDriverModule])] });
   try {
-    await attachDcd(host, [device], { windows: [{ base: WINDOW_BASE, size: 4 * GIB, targets: [0], ram: true }], decoders: 4 });
+    await attachDcd(host, [device]);
   } catch (err) {
     await host.dispose();
     device.dispose();

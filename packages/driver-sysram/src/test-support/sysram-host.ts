@@ -23,14 +23,14 @@ import {
   type MemoryHotplugOptions,
   type SysfsTree,
 } from "@dcd/core";
-import { attachDcd, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
+import { attachDcd, DCD_WINDOW_BASE, DcdDevice, type DcdDeviceConfig } from "@dcd/fabric";
 import { type SysramRegion } from "../sysram-region.js";
 import { sysramRegionDriverModuleWith, sysramRegionOf } from "../driver.js";
 import { type SysramOptions } from "../types.js";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
-export const WINDOW_BASE = 0x10_0000_0000;
+export const WINDOW_BASE = DCD_WINDOW_BASE;
 export const DC_DPA = 2 * GIB;
 export const TAG_A = "5be13bce-ae34-4a77-b6c3-16df975fcf1a";
 export const TAG_B = "deadbeef-cafe-baad-f00d-fedcba987654";

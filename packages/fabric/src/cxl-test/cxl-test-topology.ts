@@ -23,6 +23,7 @@
  */
 import { type CdatDsmas, type CxlMemdevSpec, type CxlPlatformSpec, CxlTopology, type CxlWindowSpec, type Host, OPCODE } from "@dcd/core";
 import { DcdDevice } from "../device/device.js";
+import { dcdCdat } from "../host/dcd-memdev.js";
 
 const SZ_256M = 0x1000_0000;
 /** cxl_test's `FAKE_QTG_ID`. */
@@ -56,7 +57,7 @@ export function cxlTestCdat(device: DcdDevice): CdatDsmas[] {
     { handle: 0, dpaBase: 0, dpaLength: device.ramSize, qosClass: CXL_TEST_QTG_ID },
     { handle: 1, dpaBase: device.ramSize, dpaLength: device.pmemSize, nonVolatile: true, qosClass: CXL_TEST_QTG_ID },
   ];
-  return [...statics, ...device.partitions.map((p) => ({ handle: p.dsmadHandle, dpaBase: p.base, dpaLength: p.decodeLength, sharable: p.sharable, readOnly: p.readOnly, qosClass: CXL_TEST_QTG_ID }))];
+  return [...statics, ...dcdCdat(device).map((d) => ({ ...d, qosClass: CXL_TEST_QTG_ID }))];
 }
 
 /** The attach spec of mock memdev `id` (`cxl_mem.<id>`, below `cxl_switch_dport.<id>`). */

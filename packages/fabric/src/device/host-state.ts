@@ -42,6 +42,16 @@ export interface TagHolderHooks {
   unhold(tag: string, hostId: number): void;
 }
 
+/** The extents of `index` that start at each of `dpas` (a per-tag set), in the set's order. */
+function startingAtEach<T extends DcExtent>(index: ExtentIndex<T>, dpas: ReadonlySet<number> | undefined): T[] {
+  const out: T[] = [];
+  for (const dpa of dpas ?? []) {
+    const e = index.startingAt(dpa);
+    if (e !== undefined) out.push(e);
+  }
+  return out;
+}
+
 export class HostState {
   /** Accepted extents, stored as numbers (see `ExtentIndex`): the returned objects are built on demand. */
   readonly accepted = new ExtentIndex();
@@ -116,12 +126,7 @@ export class HostState {
   /** `addAccepted` from the fields (the hot paths need no object). */
   addAcceptedParts(dpa: number, len: number, tag: string, sharedSeq: number): void {
     this.accepted.add(dpa, len, tag, sharedSeq);
-    if (tag !== NULL_TAG) {
-      let set = this.acceptedByTag.get(tag);
-      if (set === undefined) this.acceptedByTag.set(tag, (set = new Set()));
-      set.add(dpa);
-      this.tags.hold(tag, this.hostId);
-    }
+    if (tag !== NULL_TAG) this.indexTag(this.acceptedByTag, tag, dpa);
   }
 
   /** Remove the accepted extent `e` (found by its start). */
@@ -133,22 +138,12 @@ export class HostState {
   removeAcceptedAt(dpa: number): void {
     if (!this.accepted.removeAt(dpa)) return;
     const tag = this.accepted.removedTag;
-    if (tag !== NULL_TAG) {
-      const set = this.acceptedByTag.get(tag);
-      set?.delete(dpa);
-      if (set?.size === 0) this.acceptedByTag.delete(tag);
-      this.tags.unhold(tag, this.hostId);
-    }
+    if (tag !== NULL_TAG) this.unindexTag(this.acceptedByTag, tag, dpa);
   }
 
   /** The accepted extents carrying `tag`, in the order they were accepted. */
   acceptedWithTag(tag: string): DcExtent[] {
-    const out: DcExtent[] = [];
-    for (const dpa of this.acceptedByTag.get(tag) ?? []) {
-      const e = this.accepted.startingAt(dpa);
-      if (e !== undefined) out.push(e);
-    }
-    return out;
+    return startingAtEach(this.accepted, this.acceptedByTag.get(tag));
   }
 
   /** The offered `extents` become pending in `group` (which must have been pushed); the group keeps the objects. */
@@ -159,33 +154,36 @@ export class HostState {
     for (let i = 0; i < extents.length; i++) {
       const e = extents[i] as DcExtent;
       this.pending.insert(e, group.id);
-      if (e.tag !== NULL_TAG) {
-        let set = this.pendingByTag.get(e.tag);
-        if (set === undefined) this.pendingByTag.set(e.tag, (set = new Set()));
-        set.add(e.dpa);
-        this.tags.hold(e.tag, this.hostId);
-      }
+      if (e.tag !== NULL_TAG) this.indexTag(this.pendingByTag, e.tag, e.dpa);
     }
   }
 
   /** The pending extents carrying `tag`, in the order they were offered. */
   pendingWithTag(tag: string): PendingExtent[] {
-    const out: PendingExtent[] = [];
-    for (const dpa of this.pendingByTag.get(tag) ?? []) {
-      const e = this.pending.startingAt(dpa);
-      if (e !== undefined) out.push(e);
-    }
-    return out;
+    return startingAtEach(this.pending, this.pendingByTag.get(tag));
   }
 
   private removePending(e: DcExtent): void {
     this.pending.removeAt(e.dpa);
-    if (e.tag !== NULL_TAG) {
-      const set = this.pendingByTag.get(e.tag);
-      set?.delete(e.dpa);
-      if (set?.size === 0) this.pendingByTag.delete(e.tag);
-      this.tags.unhold(e.tag, this.hostId);
-    }
+    if (e.tag !== NULL_TAG) this.unindexTag(this.pendingByTag, e.tag, e.dpa);
+  }
+
+  // Callers test for the null tag first: untagged extents (the usual case) skip the call.
+
+  /** Record the extent at `dpa` under its non-null `tag` in `byTag` (accepted or pending) and hold the tag. */
+  private indexTag(byTag: Map<string, Set<number>>, tag: string, dpa: number): void {
+    let set = byTag.get(tag);
+    if (set === undefined) byTag.set(tag, (set = new Set()));
+    set.add(dpa);
+    this.tags.hold(tag, this.hostId);
+  }
+
+  /** Undo `indexTag`: forget `dpa` under `tag` (dropping an emptied set) and release the hold. */
+  private unindexTag(byTag: Map<string, Set<number>>, tag: string, dpa: number): void {
+    const set = byTag.get(tag);
+    set?.delete(dpa);
+    if (set?.size === 0) byTag.delete(tag);
+    this.tags.unhold(tag, this.hostId);
   }
 
   /** Pending + accepted extents of this host. */

@@ -51,19 +51,11 @@ export function isSharedExtent(core: DeviceCore, e: DcExtent): boolean {
   return e.tag !== NULL_UUID && core.findPartition(e.dpa, e.len)?.sharable === true;
 }
 
-/** The plan of a one-range release that is exactly one accepted extent (the host's Release DC). */
+/** The plan of a one-range release that is exactly one accepted extent (e.g. an FM's release of one whole extent). */
 const EXACT_ONE: ReleasePlan = Object.freeze({ ok: true, skip: NO_SKIP, pieces: Object.freeze<typeof EXACT[]>([EXACT]) });
 
 export function planRelease(core: DeviceCore, h: HostState, ranges: RangeList, opts: ReleasePlanOptions): ReleasePlan {
   const limit = core.cfg.extentBudget - core.totalExtentCount;
-  if (ranges.length === 1 && opts.requireBacked) {
-    // The loop below for its most common input, without a pieces array or a plan object.
-    const rLen = ranges.len(0);
-    if (rLen > 0 && h.accepted.lengthAt(ranges.dpa(0)) === rLen) {
-      if (-1 > limit) return { ok: false, rc: MBOX_RC.RESOURCES_EXHAUSTED, reason: `splitting for extent 0 needs more than the ${core.cfg.extentBudget} extents the device can track` };
-      return EXACT_ONE;
-    }
-  }
   let delta = 0;
   let skip: Set<number> | undefined;
   // Earlier ranges of this request (their indexes) that cut an extent partially, per extent (by
@@ -125,6 +117,8 @@ export function planRelease(core: DeviceCore, h: HostState, ranges: RangeList, o
       }
     }
   }
+  // A lone range that is exactly one extent (e.g. an FM releasing one extent): the shared frozen plan, no new object.
+  if (ranges.length === 1 && allPieces[0] === EXACT && skip === undefined && !shared) return EXACT_ONE;
   return { ok: true, skip: skip ?? NO_SKIP, pieces: shared ? undefined : allPieces };
 }
 

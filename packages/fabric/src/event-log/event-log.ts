@@ -94,9 +94,7 @@ export class EventLog {
     let lastHandle = 0;
     for (const body of bodies) {
       if (this.end - this.head >= this.capacity) {
-        if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
-        this.overflowCount++;
-        this.lastOverflowTimestamp = timestamp;
+        this.addOverflow(1, timestamp);
         continue;
       }
       const handle = this.nextHandle;
@@ -106,11 +104,7 @@ export class EventLog {
       lastHandle = handle;
       appended++;
     }
-    if (alsoDropped > 0) {
-      if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
-      this.overflowCount += alsoDropped;
-      this.lastOverflowTimestamp = timestamp;
-    }
+    if (alsoDropped > 0) this.addOverflow(alsoDropped, timestamp);
     return { appended, dropped: bodies.length - appended + alsoDropped, firstHandle, lastHandle };
   }
 
@@ -135,11 +129,7 @@ export class EventLog {
       this.put(eventType, validityFlags, hostId, 0, i < total - 1 || lastMore, extents[i] as DcExtent, numAvailExtents, numAvailTags, handle, timestamp);
     }
     const dropped = total - room;
-    if (dropped > 0) {
-      if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
-      this.overflowCount += dropped;
-      this.lastOverflowTimestamp = timestamp;
-    }
+    if (dropped > 0) this.addOverflow(dropped, timestamp);
     return { appended: room, dropped, firstHandle, lastHandle };
   }
 
@@ -149,7 +139,11 @@ export class EventLog {
    */
   countOverflow(n: number): void {
     if (n <= 0) return;
-    const timestamp = this.timestampNs();
+    this.addOverflow(n, this.timestampNs());
+  }
+
+  /** Count `n` (> 0) dropped records at `timestamp`: the first overflow also starts the window. */
+  private addOverflow(n: number, timestamp: number): void {
     if (this.overflowCount === 0) this.firstOverflowTimestamp = timestamp;
     this.overflowCount += n;
     this.lastOverflowTimestamp = timestamp;

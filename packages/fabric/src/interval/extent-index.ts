@@ -202,22 +202,7 @@ export class ExtentIndex<T extends DcExtent = DcExtent> {
 
   /** True when the extents cover every byte of `[dpa, dpa + len)` (possibly several adjacent ones). */
   covers(dpa: number, len: number): boolean {
-    const end = dpa + len;
-    let i = this.floorEntry(dpa);
-    let leaf = this.foundLeaf;
-    let reached = dpa;
-    while (leaf !== null && reached < end) {
-      const d = this.dpaOf[i] as number;
-      if (d > reached) return false;
-      const vEnd = d + (this.lenOf[i] as number);
-      if (vEnd <= reached) return false;
-      reached = vEnd;
-      if (++i >= leaf.base + leaf.n) {
-        leaf = this.nextNonEmpty(leaf.next);
-        i = leaf === null ? 0 : leaf.base;
-      }
-    }
-    return reached >= end;
+    return this.coveringPieces(dpa, len) !== undefined;
   }
 
   /**

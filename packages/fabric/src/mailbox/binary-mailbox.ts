@@ -52,21 +52,11 @@ function decodeUpdatedRanges(payload: Uint8Array, n: number): RangeList {
   const list = RangeList.ofLength(n);
   // Imports read once, not per entry (under vitest's module runner each read is a getter call).
   const size = UPDATED_EXTENT_SIZE;
+  const u64 = readU64;
+  const v = view(payload);
   let off = UPDATED_EXTENT_LIST_HEADER;
-  if (n > 1) {
-    // A list (an Add DC Response): one DataView, two word loads per u64.
-    const v = view(payload);
-    const u64 = readU64;
-    for (let i = 0; i < n; i++) {
-      list.set(i, u64(v, off), u64(v, off + 8));
-      off += size;
-    }
-    return list;
-  }
-  // Byte reads, no DataView: creating one costs more than decoding a one-entry Release DC.
-  const u64 = getU64;
   for (let i = 0; i < n; i++) {
-    list.set(i, u64(payload, off), u64(payload, off + 8));
+    list.set(i, u64(v, off), u64(v, off + 8));
     off += size;
   }
   return list;

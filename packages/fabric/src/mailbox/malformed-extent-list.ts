@@ -8,7 +8,7 @@
  * QEMU lets it through to checks that then misbehave), and so is a negative one (impossible in a
  * u64 payload; a typed FM caller can pass one).
  */
-import type { DeviceCore } from "../device/device-core.js";
+import type { DeviceCore, MutablePartition } from "../device/device-core.js";
 import type { DpaRange } from "../device/types.js";
 import { firstOverlapIn } from "../interval/list-overlap.js";
 import { RangeList } from "../interval/range-list.js";
@@ -51,7 +51,6 @@ export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRa
   // passes without a copy; any other is copied and walked below, whose first failure decides.
   if (!(list instanceof RangeList) && wellFormedAscending(core, list)) return OK;
   const ranges = list instanceof RangeList ? list : RangeList.from(list);
-  const region0 = core.partitions[0];
   // The overlap check is folded into this loop while the list ascends (the usual case); the
   // first entry that does not ascend switches to the full search, whose index decides.
   let overlapAt = -1;
@@ -60,14 +59,10 @@ export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRa
   for (let i = 0; i < ranges.length; i++) {
     const dpa = ranges.dpa(i);
     const len = ranges.len(i);
-    const p = core.findPartition(dpa, len);
-    if (p === undefined || region0 === undefined) {
-      return { rc: MBOX_RC.INVALID_PA, index: i, reason: `extent ${i} [0x${dpa.toString(16)}, +0x${len.toString(16)}) is not inside one DC region` };
-    }
-    if (!isMultiple(dpa - region0.base, p.blockSize) || !isMultiple(len, p.blockSize) || !(len > 0)) {
-      return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} start 0x${dpa.toString(16)} or length ${len < 0 ? "-0x" + (-len).toString(16) : "0x" + len.toString(16)} is not a positive multiple of region ${p.index} block size 0x${p.blockSize.toString(16)}` };
-    }
-    if (ascending && len > 0) {
+    const rc = rangeFault(core, dpa, len);
+    if (rc !== MBOX_RC.SUCCESS) return faultResult(core, rc, i, dpa, len);
+    // `rangeFault` refuses a length that is not positive, so `lastEnd` only moves forward.
+    if (ascending) {
       if (dpa < lastEnd) {
         ascending = false;
         overlapAt = firstOverlapIn(ranges);
@@ -78,6 +73,16 @@ export function detectMalformedExtentList(core: DeviceCore, list: readonly DpaRa
     if (i === overlapAt) return { rc: MBOX_RC.INVALID_EXTENT_LIST, index: i, reason: `extent ${i} overlaps an earlier extent of the list` };
   }
   return OK;
+}
+
+/** The result for entry `i` that {@link rangeFault} refused with `rc`; the reason is built only here, on failure. */
+function faultResult(core: DeviceCore, rc: MboxRc, i: number, dpa: number, len: number): MalformedResult {
+  if (rc === MBOX_RC.INVALID_PA) {
+    return { rc, index: i, reason: `extent ${i} [0x${dpa.toString(16)}, +0x${len.toString(16)}) is not inside one DC region` };
+  }
+  // INVALID_EXTENT_LIST: `rangeFault` found the region, so the lookup succeeds again.
+  const p = core.findPartition(dpa, len) as MutablePartition;
+  return { rc, index: i, reason: `extent ${i} start 0x${dpa.toString(16)} or length ${len < 0 ? "-0x" + (-len).toString(16) : "0x" + len.toString(16)} is not a positive multiple of region ${p.index} block size 0x${p.blockSize.toString(16)}` };
 }
 
 /** Every entry passes {@link rangeFault} and starts at or after the end of the one before. */

@@ -12,7 +12,7 @@ import type { ClearEventRecordsIn, EventRecordsPage, GetEventRecordsIn } from "@
 import { encodeGetEventRecordsOut, GET_EVENT_RECORDS_HEADER } from "@dcd/core";
 import { EXTENT_LIST_OUT_HEADER, type ExtentListPage, type GetExtentListIn } from "@dcd/core";
 import { DC_EXTENT_SIZE } from "@dcd/core";
-import { MBOX_RC, ok, OK_VOID, type DcdResult } from "@dcd/core";
+import { MBOX_RC, ok, OK_VOID, type DcdFail, type DcdResult } from "@dcd/core";
 
 /** Extent records that fit in one output payload after a header of `header` bytes. */
 export function extentsPerPayload(core: DeviceCore, header: number): number {
@@ -66,11 +66,21 @@ const EMPTY_PAGE: EventRecordsPage = { overflow: false, moreRecords: false, over
 /** CXL_EVENT_TYPE_MAX: log types 0..4 exist. */
 const LOG_TYPES = 5;
 
+/**
+ * The checks both 0100h paths share: a log type that does not exist is rejected (the failure
+ * returned), another log than Dynamic Capacity reads empty (`undefined`); else the number of
+ * records one output payload can carry.
+ */
+function eventRecordsFit(core: DeviceCore, h: HostState, logType: number): DcdFail | number | undefined {
+  if (logType >= LOG_TYPES) return core.reject(h.hostId, "get-event-records(0100h)", MBOX_RC.INVALID_INPUT, `event log type ${logType} does not exist`);
+  if (logType !== EVENT_LOG.DYNAMIC_CAPACITY) return undefined;
+  return Math.min(0xffff, Math.floor((core.cfg.payloadSize - GET_EVENT_RECORDS_HEADER) / EVENT_RECORD_LENGTH));
+}
+
 /** 0100h: only the Dynamic Capacity log (04h) holds records in this model; others read empty. */
 export function getEventRecords(core: DeviceCore, h: HostState, req: GetEventRecordsIn & { readonly maxRecords?: number }): DcdResult<EventRecordsPage> {
-  if (req.logType >= LOG_TYPES) return core.reject(h.hostId, "get-event-records(0100h)", MBOX_RC.INVALID_INPUT, `event log type ${req.logType} does not exist`);
-  if (req.logType !== EVENT_LOG.DYNAMIC_CAPACITY) return ok(EMPTY_PAGE);
-  const fit = Math.min(0xffff, Math.floor((core.cfg.payloadSize - GET_EVENT_RECORDS_HEADER) / EVENT_RECORD_LENGTH));
+  const fit = eventRecordsFit(core, h, req.logType);
+  if (typeof fit !== "number") return fit ?? ok(EMPTY_PAGE);
   return ok(h.log.getRecords(Math.min(fit, req.maxRecords ?? fit)));
 }
 
@@ -79,9 +89,8 @@ export function getEventRecords(core: DeviceCore, h: HostState, req: GetEventRec
  * encoded by the log from what it stores, with no record objects in between.
  */
 export function getEventRecordsOut(core: DeviceCore, h: HostState, req: GetEventRecordsIn): DcdResult<Uint8Array> {
-  if (req.logType >= LOG_TYPES) return core.reject(h.hostId, "get-event-records(0100h)", MBOX_RC.INVALID_INPUT, `event log type ${req.logType} does not exist`);
-  if (req.logType !== EVENT_LOG.DYNAMIC_CAPACITY) return ok(encodeGetEventRecordsOut(EMPTY_PAGE));
-  const fit = Math.min(0xffff, Math.floor((core.cfg.payloadSize - GET_EVENT_RECORDS_HEADER) / EVENT_RECORD_LENGTH));
+  const fit = eventRecordsFit(core, h, req.logType);
+  if (typeof fit !== "number") return fit ?? ok(encodeGetEventRecordsOut(EMPTY_PAGE));
   return ok(h.log.encodeRecords(fit));
 }
 

@@ -142,8 +142,8 @@ function print(v: JValue, level: number): string {
 }
 
 /** `json_object_to_json_string_ext(v, JSON_C_TO_STRING_PRETTY)`. */
-export function toJsonString(v: JValue, level = 0): string {
-  return print(v, level);
+export function toJsonString(v: JValue): string {
+  return print(v, 0);
 }
 
 /** `util_display_json_array`: what ndctl prints for a listing (stdout text, stderr text). */

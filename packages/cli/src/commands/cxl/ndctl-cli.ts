@@ -65,6 +65,19 @@ export function errCode(err: unknown): ErrnoCode | undefined {
   return isDcdError(err) ? err.code : undefined;
 }
 
+/** ndctl commands return the negative errno as their exit status (ENXIO: 250). */
+export function exitOf(e: unknown): number {
+  const n = isDcdError(e) ? ERRNO_NUMBER[e.code] : undefined;
+  return n === undefined ? 1 : 256 - n;
+}
+
+const ERRNO_NUMBER: Partial<Record<string, number>> = { EPERM: 1, ENOENT: 2, EIO: 5, ENXIO: 6, E2BIG: 7, EAGAIN: 11, ENOMEM: 12, EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, EOPNOTSUPP: 95 };
+
+/** `3 memory sections`, `1 device`: the count-and-noun of ndctl's messages. */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
 /** ndctl's `log_err(&ctx, fmt)` / `log_info` line: `NAME: FUNC: TEXT`. */
 export function logLine(name: string, fn: string, text: string): string {
   return `${name}: ${fn}: ${text}${text.endsWith("\n") ? "" : "\n"}`;

@@ -6,10 +6,10 @@
  * driver's `unbind`; enable / reconfigure: bind to `device_dax` or `kmem`. Messages are daxctl's
  * (`created 1 device` on stderr, the device JSON array on stdout).
  */
-import { errno, type Host, isDcdError } from "@dcd/core";
+import { errno, type Host } from "@dcd/core";
 import { type Io } from "../context.js";
 import { toJsonString, type JArray } from "../cxl/json-c.js";
-import { errText, parseSize64, splitArgs } from "../cxl/ndctl-cli.js";
+import { errText, exitOf, parseSize64, splitArgs, USAGE_EXIT } from "../cxl/ndctl-cli.js";
 import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
 import { daxDevJson, devMatches, regionMatches } from "./list.js";
 import { reconfigureDevice } from "./reconfigure.js";
@@ -104,19 +104,19 @@ export async function deviceActionCmd(host: Host, io: Io, action: Action, args: 
   const usage = `\n usage: daxctl ${action}-device <device>${action === "reconfigure" ? " [<options>]" : ""}\n\n`;
   if (names.length === 0) {
     io.err(`specify a device to ${action}, or "all"\n${usage}`);
-    return 129;
+    return USAGE_EXIT;
   }
   if (action === "reconfigure" && o.mode === undefined) {
     io.err(`error: a 'align', 'mode' or 'size' option is required\n${usage}`);
-    return 129;
+    return USAGE_EXIT;
   }
   if (action === "reconfigure" && o.mode !== "system-ram" && o.mode !== "devdax") {
     io.err(`error: invalid mode '${o.mode ?? ""}'\n${usage}`);
-    return 129;
+    return USAGE_EXIT;
   }
   if (action === "reconfigure" && o.mode === "devdax" && o.online === false) {
     io.err(`--no-online is incompatible with --mode=devdax\n${usage}`);
-    return 129;
+    return USAGE_EXIT;
   }
   const gerund = { destroy: "destroying", disable: "disabling", enable: "enabling", reconfigure: "reconfiguring" }[action];
   const lib = new LibDaxctl(host.sysfs);
@@ -169,14 +169,6 @@ export async function deviceActionCmd(host: Host, io: Io, action: Action, args: 
   io.err(plural(verb, done));
   return rc;
 }
-
-/** daxctl returns the negative errno as its exit status (ENXIO: 250). */
-export function exitOf(e: unknown): number {
-  const n = isDcdError(e) ? ERRNO_NUMBER[e.code] : undefined;
-  return n === undefined ? 1 : 256 - n;
-}
-
-const ERRNO_NUMBER: Partial<Record<string, number>> = { EPERM: 1, ENOENT: 2, EIO: 5, ENXIO: 6, E2BIG: 7, EAGAIN: 11, ENOMEM: 12, EBUSY: 16, EEXIST: 17, ENODEV: 19, EINVAL: 22, ENOSPC: 28, ERANGE: 34, EOPNOTSUPP: 95 };
 
 function posixDir(p: string): string {
   return p.slice(0, p.lastIndexOf("/"));

@@ -5,7 +5,7 @@
  */
 import { errno, type Host } from "@dcd/core";
 import { type Io } from "../context.js";
-import { errText } from "../cxl/ndctl-cli.js";
+import { errText, plural } from "../cxl/ndctl-cli.js";
 import { type DaxDevInfo, LibDaxctl } from "./libdaxctl.js";
 import { settleHost as settle } from "../settle.js";
 import { current, offlineMemory, onlineMemory } from "./memory.js";
@@ -20,17 +20,15 @@ export interface ReconfigureFlags {
   readonly noMovable: boolean;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
-
 /**
- * Reconfigure `d` into `mode`. Resolves to daxctl's rc: 0 done, > 0 done with nothing to do,
- * or throws the DcdError daxctl would return (negative errno).
+ * Reconfigure `d` into `mode`, or throw the DcdError daxctl would return (negative errno). "Nothing
+ * to do" (daxctl's rc 1) still counts as reconfigured, so it is not passed on.
  */
-export async function reconfigureDevice(host: Host, io: Io, d: DaxDevInfo, mode: "system-ram" | "devdax", flags: ReconfigureFlags): Promise<number> {
+export async function reconfigureDevice(host: Host, io: Io, d: DaxDevInfo, mode: "system-ram" | "devdax", flags: ReconfigureFlags): Promise<void> {
   return mode === "system-ram" ? toSystemRam(host, io, d, flags) : toDevdax(host, io, d, flags);
 }
 
-async function toSystemRam(host: Host, io: Io, d: DaxDevInfo, flags: ReconfigureFlags): Promise<number> {
+async function toSystemRam(host: Host, io: Io, d: DaxDevInfo, flags: ReconfigureFlags): Promise<void> {
   // daxctl's own condition: it also checks when it will online movable memory itself.
   if ((flags.noOnline || !flags.noMovable) && !flags.force && new LibDaxctl(host.sysfs).willAutoOnlineMemory()) {
     io.err(`${d.name}: error: kernel policy will auto-online memory, aborting\n`);
@@ -49,15 +47,14 @@ async function toSystemRam(host: Host, io: Io, d: DaxDevInfo, flags: Reconfigure
     await settle(host);
     if (new LibDaxctl(host.sysfs).device(d.name)?.driver !== "kmem") throw errno("ENXIO", `${d.name}: kmem did not bind`);
   }
-  if (flags.noOnline) return 0;
-  return onlineMemory(host, io, d.name, flags.noMovable);
+  if (!flags.noOnline) await onlineMemory(host, io, d.name, flags.noMovable);
 }
 
-async function toDevdax(host: Host, io: Io, d: DaxDevInfo, flags: ReconfigureFlags): Promise<number> {
+async function toDevdax(host: Host, io: Io, d: DaxDevInfo, flags: ReconfigureFlags): Promise<void> {
   if (d.enabled) {
     if (d.mode !== "system-ram") {
       io.err(`${d.name} was already in devdax mode\n`);
-      return 1;
+      return;
     }
     if (flags.force) await offlineMemory(host, io, d.name);
     const online = new LibDaxctl(host.sysfs).memblocks(current(host, d.name))?.online ?? 0;
@@ -68,7 +65,6 @@ async function toDevdax(host: Host, io: Io, d: DaxDevInfo, flags: ReconfigureFla
   host.sysfs.write(`${DAX}/drivers/device_dax/bind`, d.name);
   await settle(host);
   if (new LibDaxctl(host.sysfs).device(d.name)?.driver !== "device_dax") throw errno("ENXIO", `${d.name}: device_dax did not bind`);
-  return 0;
 }
 
 async function disable(host: Host, io: Io, d: DaxDevInfo): Promise<void> {

@@ -3,7 +3,7 @@ import { useLeakCheck } from "@dcd/testing";
 import { buildSystem, parseTopology, presetSpec } from "../../system/index.js";
 import { type System } from "../context.js";
 import { fastPathRequest } from "../../bin/client-fast-path.js";
-import { main } from "../../main.js";
+import { type DcdRun, runDcd } from "../../test-support/run-dcd.js";
 import { dmesgTimestamp, formatDmesg, parseLevels } from "./dmesg.js";
 
 const SYSRAM = "/sys/bus/cxl/devices/sysram_region0";
@@ -33,12 +33,7 @@ describe("dcd dmesg", () => {
     system = undefined;
   });
 
-  async function dcd(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(argv, { out: (t) => (stdout += t), err: (t) => (stderr += t) }, { system: system as System });
-    return { code, stdout, stderr };
-  }
+  const dcd = (...argv: string[]): Promise<DcdRun> => runDcd(argv, system);
 
   it("prints the chosen host's kernel log as dmesg does, stamped with the simulated clock", async () => {
     system = await buildSystem(parseTopology(TOPOLOGY, "t.yaml"));

@@ -6,6 +6,7 @@
 import { type Command } from "commander";
 import { DcdError, strerror } from "@dcd/core";
 import { type CommandContext } from "../context.js";
+import { settleHost } from "../settle.js";
 
 function describe(err: unknown): string {
   if (err instanceof DcdError) {
@@ -46,7 +47,8 @@ export function registerSysfsCommands(program: Command, ctx: CommandContext): vo
       const host = await ctx.host();
       try {
         await host.sysfs.writeAsync(path, opts.n ? value : `${value}\n`);
-        await host.settle();
+        // As the other commands: a store may set off extent work besides probes (a release, a drain).
+        await settleHost(host);
       } catch (err) {
         ctx.io.err(`write error: ${describe(err)}\n`);
         if (opts.verbose && err instanceof Error) ctx.io.err(`${err.message}\n`);

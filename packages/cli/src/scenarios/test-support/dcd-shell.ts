@@ -6,7 +6,7 @@
  */
 import { expect } from "vitest";
 import { type System } from "../../commands/context.js";
-import { main } from "../../main.js";
+import { type DcdRun, runDcd } from "../../test-support/run-dcd.js";
 
 export const MIB = 1024 * 1024;
 export const GIB = 1024 * MIB;
@@ -29,11 +29,7 @@ export const hex = (n: number): string => `0x${n.toString(16)}`;
 /** `--extent DPA:LEN[:TAG]` (region 0 starts at DPA 0). */
 export const extent = (offset: number, len: number, tag?: string): string[] => ["--extent", `${hex(offset)}:${hex(len)}${tag === undefined ? "" : `:${tag}`}`];
 
-export interface Run {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+export type Run = DcdRun;
 
 interface FmExtent {
   readonly dpa: string;
@@ -50,21 +46,7 @@ export class Shell {
   ) {}
 
   async dcd(...argv: string[]): Promise<Run> {
-    let stdout = "";
-    let stderr = "";
-    const code = await main(
-      argv,
-      {
-        out: (t) => {
-          stdout += t;
-        },
-        err: (t) => {
-          stderr += t;
-        },
-      },
-      { system: this.system },
-    );
-    return { code, stdout, stderr };
+    return runDcd(argv, this.system);
   }
 
   /** A command that must succeed; its stdout. */

@@ -964,21 +964,12 @@ export class CxlExtentCore implements DaxRegionEngine {
     const region = target.region;
     const groups = this.matchRelease(target, e);
     if (groups.length === 0) {
-      const text = `release DPA ${pra(e.dpa, e.len)} (${e.tag}) matches no dc_extent`;
-      if (this.policy.releaseNoMatch === "einval-no-ack") {
-        this.log("err", region.name, text, "R41");
-        return "EINVAL";
-      }
-      this.log("debug", region.name, text, "R41");
+      if (this.releaseMatchesNothing(region, e) !== undefined) return "EINVAL";
       this.releaseDc(m, range);
       return undefined;
     }
-    // R42: caches are invalidated before anything is torn down; a failure changes nothing.
-    try {
-      region.invalidateMemregion?.();
-    } catch (err) {
-      return errnoOf(err);
-    }
+    const failed = invalidateBeforeRelease(region);
+    if (failed !== undefined) return failed;
     for (const g of groups) yield* this.releaseGroupRecord(region, g, "device", range);
     return undefined;
   }
@@ -1011,14 +1002,8 @@ export class CxlExtentCore implements DaxRegionEngine {
       }
       const rec = resolveMember(target, e);
       if (rec === undefined) {
-        const text = `release DPA ${pra(e.dpa, e.len)} (${e.tag}) matches no dc_extent`;
-        if (this.policy.releaseNoMatch === "einval-no-ack") {
-          this.log("err", target.region.name, text, "R41");
-          refused = "EINVAL";
-        } else {
-          this.log("debug", target.region.name, text, "R41");
-          acknowledge.push({ dpa: e.dpa, len: e.len });
-        }
+        if (this.releaseMatchesNothing(target.region, e) !== undefined) refused = "EINVAL";
+        else acknowledge.push({ dpa: e.dpa, len: e.len });
         continue;
       }
       const entry = named.get(rec.group);
@@ -1034,13 +1019,24 @@ export class CxlExtentCore implements DaxRegionEngine {
     if (refused !== undefined) return refused;
     for (const [g, entry] of named) {
       // R42 per group (`cxl_release_tag_group`): a failure stops here; the device may retry.
-      try {
-        entry.region.invalidateMemregion?.();
-      } catch (err) {
-        return errnoOf(err);
-      }
+      const failed = invalidateBeforeRelease(entry.region);
+      if (failed !== undefined) return failed;
       yield* this.releaseGroupRecord(entry.region, g, "device", entry.range);
     }
+    return undefined;
+  }
+
+  /**
+   * R41: a release record that names no dc_extent is logged, then refused or acknowledged as the
+   * policy says. Returns "EINVAL" when refused (no ack); otherwise the caller acknowledges it.
+   */
+  private releaseMatchesNothing(region: CxlDaxRegion, e: DcExtent): "EINVAL" | undefined {
+    const text = `release DPA ${pra(e.dpa, e.len)} (${e.tag}) matches no dc_extent`;
+    if (this.policy.releaseNoMatch === "einval-no-ack") {
+      this.log("err", region.name, text, "R41");
+      return "EINVAL";
+    }
+    this.log("debug", region.name, text, "R41");
     return undefined;
   }
 
@@ -1222,6 +1218,19 @@ function isAttached(m: MemdevState): boolean {
 
 function isLive(g: TagGroupRecord): boolean {
   return g.live;
+}
+
+/**
+ * R42: the region's caches are invalidated before anything is torn down; a failure changes
+ * nothing and its errno is returned for the device's release to fail with.
+ */
+function invalidateBeforeRelease(region: CxlDaxRegion): ErrnoCode | undefined {
+  try {
+    region.invalidateMemregion?.();
+  } catch (err) {
+    return errnoOf(err);
+  }
+  return undefined;
 }
 
 function errnoOf(err: unknown): ErrnoCode {

@@ -19,26 +19,16 @@ const [UUID_W0, UUID_W1, UUID_W2, UUID_W3] = DC_UUID_WORDS;
 
 /** Write `r` into `bytes` at `offset` (128 bytes, which the caller has zeroed). */
 export function writeDcEventRecord(v: DataView, bytes: Uint8Array, offset: number, r: DcEventRecord): void {
-  bytes.set(DC_UUID_BYTES, offset);
-  bytes[offset + 0x10] = EVENT_RECORD_LENGTH;
+  writeDcEventRecordParts(v, bytes, offset, r.eventType, r.validityFlags, r.hostId, r.updatedRegionIndex, r.more, r.extent, r.numAvailExtents, r.numAvailTags, r.handle, r.timestamp);
+  // The common header fields the parts writer leaves at zero.
   bytes[offset + 0x11] = r.headerFlags & 0xff;
   bytes[offset + 0x12] = (r.headerFlags >>> 8) & 0xff;
   bytes[offset + 0x13] = (r.headerFlags >>> 16) & 0xff;
-  v.setUint16(offset + 0x14, r.handle, true);
   v.setUint16(offset + 0x16, r.relatedHandle, true);
-  writeU64(v, offset + 0x18, r.timestamp);
   bytes[offset + 0x20] = r.maintOpClass;
   bytes[offset + 0x21] = r.maintOpSubClass;
   v.setUint16(offset + 0x22, r.ldId, true);
   bytes[offset + 0x24] = r.headId;
-  bytes[offset + 0x30] = r.eventType;
-  bytes[offset + 0x31] = r.validityFlags;
-  v.setUint16(offset + 0x32, r.hostId, true);
-  bytes[offset + 0x34] = r.updatedRegionIndex;
-  bytes[offset + 0x35] = r.more ? DC_EVENT_FLAG_MORE : 0;
-  writeDcExtent(v, bytes, offset + 0x38, r.extent);
-  v.setUint32(offset + 0x78, r.numAvailExtents, true);
-  v.setUint32(offset + 0x7c, r.numAvailTags, true);
 }
 
 /**
@@ -66,7 +56,8 @@ export function writeDcEventRecordParts(v: DataView, bytes: Uint8Array, offset: 
 }
 
 export function readDcEventRecord(v: DataView, bytes: Uint8Array, offset: number): DcEventRecord {
-  // Compare the record UUID as bytes: the text is only needed for the error.
+  // Compare the record UUID as bytes: the text is only needed for the error, and a record cut
+  // short inside its UUID is refused with EINVAL like any other mismatch.
   for (let i = 0; i < 16; i++) {
     if (bytes[offset + i] !== DC_UUID_BYTES[i]) {
       throw errno("EINVAL", `event record at 0x${offset.toString(16)}: uuid ${uuidFromBytes(bytes, offset)} is not the Dynamic Capacity event uuid`);

@@ -7,7 +7,7 @@ import { DC_EVENT_FLAG_MORE, EVENT_RECORD_LENGTH, type DcEventRecord, type DcEve
 import { readDcExtent } from "./dc-extent.js";
 import type { DcExtent } from "./extent.js";
 import { readU64, requireLength, view, writeU64 } from "./bytes.js";
-import { checkDcEventUuid, type DcEventRecordHead, readDcEventRecord, readDcEventRecordHead, writeDcEventRecord } from "./event-record.js";
+import { checkDcEventUuid, type DcEventRecordHead, readDcEventRecord, writeDcEventRecord } from "./event-record.js";
 
 export const GET_EVENT_RECORDS_HEADER = 0x20;
 export const GET_EVENT_FLAG_OVERFLOW = 1 << 0;
@@ -85,12 +85,12 @@ export function decodeGetEventRecordsOut(bytes: Uint8Array): EventRecordsPage {
  * record (handle, type, More, extent), with the same length and UUID checks.
  */
 export function decodeGetEventRecordHeads(bytes: Uint8Array): DcEventRecordHead[] {
-  requireLength(bytes, GET_EVENT_RECORDS_HEADER, "0100h output");
-  const v = view(bytes);
-  const n = v.getUint16(0x14, true);
-  requireLength(bytes, GET_EVENT_RECORDS_HEADER + n * EVENT_RECORD_LENGTH, "0100h output");
-  const records = new Array<DcEventRecordHead>(n);
-  for (let i = 0; i < n; i++) records[i] = readDcEventRecordHead(v, bytes, GET_EVENT_RECORDS_HEADER + i * EVENT_RECORD_LENGTH);
+  // The columns decoder does the checks (in the same order) and reads the same fields.
+  const c = decodeGetEventRecordColumns(bytes);
+  const records = new Array<DcEventRecordHead>(c.count);
+  for (let i = 0; i < c.count; i++) {
+    records[i] = { handle: c.handles[i] as number, eventType: c.eventTypes[i] as DcEventType, more: c.mores[i] as boolean, extent: c.extents[i] as DcExtent };
+  }
   return records;
 }
 

@@ -5,13 +5,13 @@
  * `target_node` 1, and the memory-hotplug model (16 GiB boot RAM on node 0: 128 MiB blocks).
  */
 import { createHost, CXL_DCD_HOOKS, cxlCoreModule, cxlCreateRegion, cxlOf, daxDefaultPolicyHooks, type DriverModule, installMemoryHotplug, type MemoryRange, registerDaxBus } from "@dcd/core";
-import { attachDcd, DcdDevice } from "@dcd/fabric";
+import { attachDcd, DCD_WINDOW_BASE, DcdDevice } from "@dcd/fabric";
 import { type DependencyContainer } from "tsyringe";
 import { type MemoryModelHandle } from "../../compare.js";
 
 const MIB = 1024 * 1024;
 const GIB = 1024 * MIB;
-export const WINDOW_BASE = 0x10_0000_0000;
+export const WINDOW_BASE = DCD_WINDOW_BASE;
 const DC_DPA = 2 * GIB;
 
 const daxModule: DriverModule = Object.freeze({
